@@ -1,0 +1,47 @@
+# wasmhost entry points. `just` alone runs the demo.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+wasm_out := "target/wasm/wasm32-wasip2/release"
+plugin_dir := "target/debug/plugins"
+
+# The main job: the shipped plugins, for real, on the example skills.
+default: demo
+
+# Install the wasm target if missing.
+setup:
+    rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
+# Refresh the vendored WASI WIT in any contract folder that lacks it.
+vendor-wit:
+    scripts/vendor-wit.sh
+
+# Build the shipped plugins and put them next to the debug binary.
+plugins: setup
+    cargo build --release --target wasm32-wasip2 --target-dir target/wasm -p skills
+    mkdir -p {{plugin_dir}}
+    cp {{wasm_out}}/skills.wasm {{plugin_dir}}/
+
+# Build the host and the plugins.
+build: plugins
+    cargo build -p wasmhost
+
+# A smoke run of the shipped plugins on skills/ (offline, no API key).
+demo: build
+    target/debug/wasmhost inspect skills --skills skills
+    target/debug/wasmhost call skills list_skills --skills skills
+    target/debug/wasmhost call skills get_skill '{"name": "unit-converter"}' --skills skills
+
+# Formatting and lints, as CI enforces them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+    cargo clippy --release --target wasm32-wasip2 --target-dir target/wasm -p skills -- -D warnings
+
+# Every test: lints, unit tests, and end-to-end tests on real components.
+test: setup lint
+    cargo test
+
+# Benchmarks: prints a table of figures with native baselines from the same run.
+bench: setup
+    env -u RUST_BACKTRACE cargo bench -p wasmhost-e2e --bench foundation

@@ -1,0 +1,75 @@
+//! What every subcommand shares: the policy file, the sandbox, and how plugins are loaded.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use wasmhost::plugin::{self, Plugin};
+use wasmhost::policy::Policy;
+use wasmhost::sandbox::{ComponentCache, Sandbox, SandboxOptions};
+
+use super::{Cli, logs};
+
+pub struct Environment {
+    pub policy: Policy,
+    pub sandbox: Arc<Sandbox>,
+}
+
+impl Environment {
+    pub fn from_cli(cli: &Cli) -> Result<Self> {
+        let policy = match policy_path(cli.config.as_deref())? {
+            Some(path) => Policy::load(&path)?,
+            None => Policy::default(),
+        };
+        let cache = if cli.no_cache {
+            ComponentCache::disabled()
+        } else {
+            ComponentCache::default_location()
+        };
+        let sandbox = Sandbox::new(SandboxOptions {
+            cache,
+            logs: logs::stderr_sink(cli.verbose),
+            scripts: None,
+        })?;
+        Ok(Self { policy, sandbox })
+    }
+
+    /// Loads a plugin by name or path under its policy, with `skills` granted read-only
+    /// when given.
+    pub fn load(&self, spec: &str, skills: Option<&Path>) -> Result<Plugin> {
+        let source = plugin::locate(spec)?;
+        let mut grants = self.policy.for_plugin(&source.name)?;
+        if let Some(dir) = skills {
+            if !dir.is_dir() {
+                anyhow::bail!(super::UsageError(format!(
+                    "--skills {}: not a folder",
+                    dir.display()
+                )));
+            }
+            grants.grant_skills_folder(dir.to_path_buf());
+        }
+        Plugin::load(&self.sandbox, source, grants)
+            .with_context(|| format!("cannot load plugin `{spec}`"))
+    }
+}
+
+/// The explicit file if given (it must exist), else `./wasmhost.toml`, else the user's
+/// config folder, else none.
+fn policy_path(explicit: Option<&Path>) -> Result<Option<PathBuf>> {
+    if let Some(path) = explicit {
+        if !path.is_file() {
+            anyhow::bail!(super::UsageError(format!(
+                "policy file {} does not exist",
+                path.display()
+            )));
+        }
+        return Ok(Some(path.to_path_buf()));
+    }
+    let local = PathBuf::from("wasmhost.toml");
+    if local.is_file() {
+        return Ok(Some(local));
+    }
+    let user = directories::ProjectDirs::from("", "", "wasmhost")
+        .map(|d| d.config_dir().join("wasmhost.toml"));
+    Ok(user.filter(|p| p.is_file()))
+}

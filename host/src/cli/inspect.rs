@@ -1,0 +1,195 @@
+//! `wasmhost inspect PLUGIN`: what a plugin is and what it would be allowed to do.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde::Serialize;
+use wasmhost::plugin::{ProviderInfo, ToolSpec, World};
+use wasmhost::policy::PluginPolicy;
+use wasmhost::sandbox::CacheOutcome;
+
+use super::config::Environment;
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// A shipped plugin's name or a path to a .wasm component.
+    plugin: String,
+    /// Grant this skills folder (read-only, at /skills) as `run` would.
+    #[arg(long, value_name = "DIR")]
+    skills: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    name: &'a str,
+    path: String,
+    world: World,
+    api_version: String,
+    compiled: CacheOutcome,
+    exports: &'a [String],
+    imports: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<Vec<ToolSpec>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider: Option<ProviderInfo>,
+    policy: &'a PluginPolicy,
+    policy_source: Option<String>,
+}
+
+pub async fn run(env: &Environment, args: InspectArgs) -> Result<ExitCode> {
+    let plugin = env.load(&args.plugin, args.skills.as_deref())?;
+    let (tools, provider, plugin) = match plugin.world {
+        World::Tool => {
+            let tool = plugin.into_tool()?;
+            let specs = tool.list_tools().await?;
+            (Some(specs), None, ToolOrProvider::Tool(tool))
+        }
+        World::Provider => {
+            let provider = plugin.into_provider()?;
+            let info = provider.info().await?;
+            (None, Some(info), ToolOrProvider::Provider(provider))
+        }
+    };
+    let p = plugin.plugin();
+    let report = Report {
+        name: p.name(),
+        path: p.source.path.display().to_string(),
+        world: p.world,
+        api_version: format!("wasmhost:plugin@{}", p.version),
+        compiled: p.cache,
+        exports: &p.shape.exports,
+        imports: &p.shape.imports,
+        tools,
+        provider,
+        policy: &p.policy,
+        policy_source: env.policy.source().map(|s| s.display().to_string()),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_text(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+enum ToolOrProvider {
+    Tool(wasmhost::plugin::ToolPlugin),
+    Provider(wasmhost::plugin::ProviderPlugin),
+}
+
+impl ToolOrProvider {
+    fn plugin(&self) -> &wasmhost::plugin::Plugin {
+        match self {
+            ToolOrProvider::Tool(t) => t.plugin(),
+            ToolOrProvider::Provider(p) => p.plugin(),
+        }
+    }
+}
+
+fn print_text(r: &Report<'_>) {
+    println!("plugin    {} ({})", r.name, r.path);
+    println!("world     {}", r.world);
+    println!("api       {}", r.api_version);
+    let compiled = match r.compiled {
+        CacheOutcome::Hit => "loaded from the compile cache",
+        CacheOutcome::Compiled => "compiled now (cached for next time)",
+        CacheOutcome::Replaced => "compiled now (replaced a bad cache entry)",
+        CacheOutcome::Uncached => "compiled now (cache off)",
+    };
+    println!("compiled  {compiled}");
+    println!("exports   {}", r.exports.join(", "));
+    println!("imports   {}", r.imports.join(", "));
+    if let Some(tools) = &r.tools {
+        println!("tools");
+        let width = tools.iter().map(|t| t.name.len()).max().unwrap_or(0);
+        for t in tools {
+            let summary = t.description.lines().next().unwrap_or("");
+            println!("  {:width$}  {summary}", t.name);
+        }
+    }
+    if let Some(info) = &r.provider {
+        println!("provider  {} {}", info.name, info.version);
+        println!("  default model     {}", info.default_model);
+        println!("  default base URL  {}", info.default_base_url);
+        match &info.credential {
+            Some(c) => println!(
+                "  credential        {} header from {}{}",
+                c.header,
+                c.env_var,
+                if c.required { "" } else { " (optional)" }
+            ),
+            None => println!("  credential        none"),
+        }
+        println!("  capabilities      {}", info.capabilities.join(", "));
+    }
+    let p = r.policy;
+    let source = r.policy_source.as_deref().unwrap_or("built-in defaults");
+    println!("policy    (from {source})");
+    let none = || "none".to_string();
+    let hosts: Vec<String> = p.allowed_hosts.iter().map(ToString::to_string).collect();
+    println!(
+        "  allowed hosts  {}",
+        if hosts.is_empty() {
+            none()
+        } else {
+            hosts.join(", ")
+        }
+    );
+    let folders: Vec<String> = p
+        .folders
+        .iter()
+        .map(|f| format!("{} -> {} ({:?})", f.host.display(), f.guest, f.access).to_lowercase())
+        .collect();
+    println!(
+        "  folders        {}",
+        if folders.is_empty() {
+            none()
+        } else {
+            folders.join(", ")
+        }
+    );
+    let env: Vec<&String> = p.env.keys().collect();
+    println!(
+        "  env            {}",
+        if env.is_empty() {
+            none()
+        } else {
+            env.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    let config: Vec<&String> = p.config.keys().collect();
+    println!(
+        "  config keys    {}",
+        if config.is_empty() {
+            none()
+        } else {
+            config
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    match &p.secret {
+        Some(s) => println!(
+            "  secret         {} header for {} (value hidden)",
+            s.header, s.host
+        ),
+        None => println!("  secret         none"),
+    }
+    let l = &p.limits;
+    println!(
+        "  limits         fuel {}, memory {} MiB, timeout {} s, output {} KiB per stream",
+        l.fuel,
+        l.memory_bytes >> 20,
+        l.timeout.as_secs_f64(),
+        l.output_bytes / 1024
+    );
+}

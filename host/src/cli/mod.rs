@@ -1,0 +1,78 @@
+//! The `wasmhost` CLI: parses arguments, builds the sandbox, renders results. It holds no
+//! logic the library does not expose.
+
+mod call;
+mod config;
+mod inspect;
+mod logs;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Run LLM agents whose providers and tools are sandboxed WebAssembly components.
+#[derive(Debug, Parser)]
+#[command(name = "wasmhost", version, about, propagate_version = true)]
+struct Cli {
+    /// Policy file (default: ./wasmhost.toml, then the user config folder).
+    #[arg(long, global = true, env = "WASMHOST_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Compile plugins afresh instead of using the compiled-component cache.
+    #[arg(long, global = true)]
+    no_cache: bool,
+
+    /// Show plugin log lines (-v: info, -vv: debug, -vvv: trace). Warnings always show.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show a plugin's world, API version, exports, tools or provider info, and the policy
+    /// it would run under.
+    Inspect(inspect::InspectArgs),
+    /// Call one tool of a tool plugin directly.
+    Call(call::CallArgs),
+}
+
+/// Exit codes: 0 success, 1 runtime error, 2 usage error (clap uses 2 for its own).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        let env = config::Environment::from_cli(&cli)?;
+        match cli.command {
+            Command::Inspect(args) => inspect::run(&env, args).await,
+            Command::Call(args) => call::run(&env, args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            match error.downcast_ref::<UsageError>() {
+                Some(_) => ExitCode::from(2),
+                None => ExitCode::from(1),
+            }
+        }
+    }
+}
+
+/// A mistake in how the command was invoked (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(String);

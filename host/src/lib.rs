@@ -1,0 +1,27 @@
+//! wasmhost runs LLM agents whose providers and tools are sandboxed WebAssembly
+//! components.
+//!
+//! - [`policy`]: what each plugin may do (deny by default), from `wasmhost.toml`;
+//! - [`sandbox`]: the wasmtime engine, per-call budgets, the compiled-component cache;
+//! - [`caps`]: one module per capability a plugin can be given (WASI, HTTP, host API,
+//!   script bridge);
+//! - [`plugin`]: loading components, detecting their world, typed tool/provider calls.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use wasmhost::{plugin, policy::Policy, sandbox::{Sandbox, SandboxOptions}};
+//!
+//! let sandbox = Sandbox::new(SandboxOptions::default())?;
+//! let source = plugin::locate("skills")?;
+//! let mut grants = Policy::default().for_plugin(&source.name)?;
+//! grants.grant_skills_folder("skills".into());
+//! let tools = plugin::Plugin::load(&sandbox, source, grants)?.into_tool()?;
+//! let answer = tools.call("list_skills", "{}").await?;
+//! println!("{answer:?}");
+//! # Ok(()) }
+//! ```
+
+pub mod caps;
+pub mod plugin;
+pub mod policy;
+pub mod sandbox;

@@ -1,0 +1,174 @@
+//! Plugins: finding, validating and instantiating components, and calling them under
+//! their policy. `Plugin` is any loaded component; `ToolPlugin` and `ProviderPlugin` are
+//! the typed views of the two worlds.
+
+pub mod bindings;
+mod error;
+mod locate;
+mod provider;
+mod tool;
+mod world;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use wasmtime::Store;
+use wasmtime::component::InstancePre;
+
+pub use error::PluginError;
+pub use locate::{PluginSource, locate, search_dirs};
+pub use provider::{ProviderInfo, ProviderPlugin};
+pub use tool::{ToolError, ToolPlugin, ToolSpec};
+pub use world::{ApiVersion, BinaryKind, Detected, Shape, World, binary_kind};
+
+use crate::policy::PluginPolicy;
+use crate::sandbox::{CacheOutcome, CallFailure, PluginState, Sandbox, budget};
+
+/// A component that passed every load-time check: it is a component, it implements one of
+/// our worlds at a supported version, and the host provides all of its imports.
+pub struct Plugin {
+    pub source: PluginSource,
+    pub world: World,
+    pub version: ApiVersion,
+    pub shape: Shape,
+    /// Whether the compiled code came from the cache.
+    pub cache: CacheOutcome,
+    pub policy: Arc<PluginPolicy>,
+    sandbox: Arc<Sandbox>,
+    pre: InstancePre<PluginState>,
+}
+
+impl Plugin {
+    pub fn load(
+        sandbox: &Arc<Sandbox>,
+        source: PluginSource,
+        policy: PluginPolicy,
+    ) -> Result<Self, PluginError> {
+        let path = source.path.clone();
+        let wasm = std::fs::read(&path).map_err(|e| PluginError::Read {
+            path: path.clone(),
+            source: e,
+        })?;
+        match binary_kind(&wasm) {
+            BinaryKind::Component => {}
+            BinaryKind::CoreModule => return Err(PluginError::CoreModule { path }),
+            BinaryKind::NotWasm => return Err(PluginError::NotWasm { path }),
+        }
+        let (component, cache) = sandbox.compile(&wasm).map_err(|e| PluginError::Compile {
+            path: path.clone(),
+            message: format!("{e:#}"),
+        })?;
+        let shape = Shape::of(sandbox.engine(), &component);
+        let (world, version) = check_world(&path, &shape)?;
+        let pre = sandbox
+            .linker()
+            .instantiate_pre(&component)
+            .map_err(|e| PluginError::Link {
+                plugin: source.name.clone(),
+                message: format!("{e:#}"),
+            })?;
+        Ok(Self {
+            source,
+            world,
+            version,
+            shape,
+            cache,
+            policy: Arc::new(policy),
+            sandbox: sandbox.clone(),
+            pre,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.source.name
+    }
+
+    /// The typed tool view, or a clear error if this is not a tool plugin.
+    pub fn into_tool(self) -> Result<ToolPlugin, PluginError> {
+        ToolPlugin::new(self)
+    }
+
+    /// The typed provider view, or a clear error if this is not a provider plugin.
+    pub fn into_provider(self) -> Result<ProviderPlugin, PluginError> {
+        ProviderPlugin::new(self)
+    }
+
+    fn wrong_world(&self, expected: &'static str) -> PluginError {
+        PluginError::WrongWorld {
+            plugin: self.name().to_string(),
+            expected,
+            found: self.world.to_string(),
+        }
+    }
+
+    /// Runs `call` on a fresh instance's store under the plugin's limits. A fresh store per
+    /// call means a trap or a runaway guest never poisons the next call.
+    pub(crate) async fn invoke<T>(
+        &self,
+        call: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<T>,
+    ) -> Result<T, PluginError> {
+        let mut store = self.sandbox.new_store(&self.policy)?;
+        let result = budget::run(&mut store, self.name(), &self.policy.limits, call).await;
+        result.map_err(|failure| self.describe(failure, &store))
+    }
+
+    fn describe(&self, failure: CallFailure, store: &Store<PluginState>) -> PluginError {
+        let plugin = self.name().to_string();
+        match failure {
+            CallFailure::Budget(exceeded) => PluginError::BudgetExceeded(exceeded),
+            CallFailure::Exited(code) => PluginError::Exited { plugin, code },
+            CallFailure::Trap(error) => {
+                let mut message = format!("{error:#}");
+                // What the guest printed before it died is usually the panic message.
+                let stderr = store.data().output.stderr.contents();
+                let stderr = String::from_utf8_lossy(&stderr);
+                let tail = last_lines(stderr.trim_end(), 5);
+                if !tail.is_empty() {
+                    message = format!("{message}\nplugin stderr:\n{tail}");
+                }
+                for denial in store.data().http_gate.take_denials() {
+                    message = format!("{message}\nbefore it, {denial}");
+                }
+                PluginError::Trap { plugin, message }
+            }
+        }
+    }
+}
+
+fn check_world(path: &Path, shape: &Shape) -> Result<(World, ApiVersion), PluginError> {
+    match shape.detect() {
+        Detected::Plugin(world, version) if version.is_supported() => Ok((world, version)),
+        Detected::Plugin(_, version) => Err(PluginError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            found: version.to_string(),
+            host: env!("CARGO_PKG_VERSION"),
+            advice: if (version.major, version.minor) > world::SUPPORTED_MAJOR_MINOR {
+                "upgrade wasmhost"
+            } else {
+                "rebuild the plugin against the 0.1 contract"
+            },
+        }),
+        Detected::BadVersion(found) => Err(PluginError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            found: if found.is_empty() {
+                "(unversioned)".into()
+            } else {
+                found
+            },
+            host: env!("CARGO_PKG_VERSION"),
+            advice: "rebuild the plugin against the versioned contract in wit/",
+        }),
+        Detected::NotAPlugin => Err(PluginError::NotAPlugin {
+            path: path.to_path_buf(),
+            exports: shape.exports.join(", "),
+        }),
+        Detected::Ambiguous(_) => Err(PluginError::Ambiguous {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}

@@ -1,0 +1,339 @@
+//! What each plugin may do. A plugin starts with nothing: no folders, no network, no
+//! environment, no config. Grants come from the built-in defaults of shipped plugins, the
+//! policy file (`wasmhost.toml`) and command-line flags, and are checked in `grants`.
+
+mod file;
+mod grants;
+mod hosts;
+mod limits;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use file::Access;
+pub use grants::{Capability, Denial};
+pub use hosts::{HostPattern, HostPatternError};
+pub use limits::*;
+
+/// The guest path where a tool plugin sees the skills folder given with `--skills`.
+pub const SKILLS_GUEST_PATH: &str = "/skills";
+
+/// Why a policy could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid policy file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid policy for plugin `{plugin}`: {message}")]
+    Invalid { plugin: String, message: String },
+}
+
+/// The whole policy: per-plugin sections, resolved against the file's folder.
+#[derive(Debug, Default)]
+pub struct Policy {
+    sections: BTreeMap<String, file::PluginSection>,
+    /// Relative folder paths in the file are relative to this.
+    base_dir: PathBuf,
+    source: Option<PathBuf>,
+}
+
+/// Everything one plugin is granted.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginPolicy {
+    pub name: String,
+    #[serde(serialize_with = "serialize_display_list")]
+    pub allowed_hosts: Vec<HostPattern>,
+    pub folders: Vec<FolderGrant>,
+    pub env: BTreeMap<String, String>,
+    pub config: BTreeMap<String, String>,
+    pub secret: Option<SecretGrant>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FolderGrant {
+    pub host: PathBuf,
+    pub guest: String,
+    pub access: Access,
+}
+
+/// A credential the host adds to requests to one host. The plugin never sees `value`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretGrant {
+    pub header: String,
+    pub prefix: String,
+    #[serde(serialize_with = "serialize_display")]
+    pub host: HostPattern,
+    pub value: Secret,
+}
+
+/// A secret value: never printed, serialized or logged.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
+impl Policy {
+    /// Reads a policy file. Unknown keys are errors, so a typo never silently grants
+    /// nothing.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses policy text as if it were read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, PolicyError> {
+        let parsed: file::PolicyFile = toml::from_str(text).map_err(|e| PolicyError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let base_dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let policy = Self {
+            sections: parsed.plugins,
+            base_dir,
+            source: Some(path.to_path_buf()),
+        };
+        // Resolve every section now so a bad entry is reported at start-up, not mid-run.
+        for name in policy.sections.keys() {
+            policy.for_plugin(name)?;
+        }
+        Ok(policy)
+    }
+
+    /// Where this policy came from, if a file.
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
+    }
+
+    /// The grants of plugin `name`: built-in defaults, overridden field by field by its
+    /// section in the file.
+    pub fn for_plugin(&self, name: &str) -> Result<PluginPolicy, PolicyError> {
+        let mut policy = PluginPolicy::deny_all(name);
+        let Some(section) = self.sections.get(name) else {
+            return Ok(policy);
+        };
+        let invalid = |message: String| PolicyError::Invalid {
+            plugin: name.to_string(),
+            message,
+        };
+        if let Some(hosts) = &section.allowed_hosts {
+            policy.allowed_hosts = hosts
+                .iter()
+                .map(|h| HostPattern::parse(h))
+                .collect::<Result<_, _>>()
+                .map_err(|e| invalid(e.to_string()))?;
+        }
+        if let Some(folders) = &section.folders {
+            for folder in folders {
+                if !folder.guest.starts_with('/') {
+                    return Err(invalid(format!(
+                        "folder guest path `{}` must be absolute, like /data",
+                        folder.guest
+                    )));
+                }
+                policy.folders.push(FolderGrant {
+                    host: self.base_dir.join(&folder.host),
+                    guest: folder.guest.clone(),
+                    access: folder.access,
+                });
+            }
+        }
+        if let Some(env) = &section.env {
+            policy.env.extend(env.clone());
+        }
+        for var in section.inherit_env.iter().flatten() {
+            if let Ok(value) = std::env::var(var) {
+                policy.env.insert(var.clone(), value);
+            }
+        }
+        if let Some(config) = &section.config {
+            policy.config.extend(config.clone());
+        }
+        if let Some(secret) = &section.secret {
+            policy.secret = resolve_secret(secret).map_err(invalid)?;
+        }
+        let limits = &mut policy.limits;
+        if let Some(fuel) = section.fuel {
+            limits.fuel = fuel;
+        }
+        if let Some(mib) = section.memory_mib {
+            let bytes = mib.saturating_mul(1 << 20);
+            if bytes > MAX_MEMORY_BYTES {
+                return Err(invalid(format!(
+                    "memory_mib = {mib} is above the host's ceiling of {} MiB",
+                    MAX_MEMORY_BYTES >> 20
+                )));
+            }
+            limits.memory_bytes = bytes;
+        }
+        if let Some(secs) = section.timeout_secs {
+            limits.timeout = Duration::try_from_secs_f64(secs)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    invalid(format!("timeout_secs = {secs} is not a positive number"))
+                })?;
+        }
+        if let Some(kib) = section.output_kib {
+            limits.output_bytes = usize::try_from(kib.saturating_mul(1024)).unwrap_or(usize::MAX);
+        }
+        Ok(policy)
+    }
+}
+
+fn resolve_secret(secret: &file::SecretSection) -> Result<Option<SecretGrant>, String> {
+    let host = HostPattern::parse(&secret.host).map_err(|e| e.to_string())?;
+    // A missing variable is not an error here: the plugin may never need it, and a
+    // provider reports "no credential" itself with the variable's name.
+    Ok(std::env::var(&secret.env).ok().map(|value| SecretGrant {
+        header: secret.header.to_ascii_lowercase(),
+        prefix: secret.prefix.clone(),
+        host,
+        value: Secret::new(value),
+    }))
+}
+
+impl PluginPolicy {
+    /// Nothing granted, default limits.
+    pub fn deny_all(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            allowed_hosts: Vec::new(),
+            folders: Vec::new(),
+            env: BTreeMap::new(),
+            config: BTreeMap::new(),
+            secret: None,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Grants the skills folder read-only at [`SKILLS_GUEST_PATH`], replacing any folder
+    /// already mapped there.
+    pub fn grant_skills_folder(&mut self, host: PathBuf) {
+        self.folders.retain(|f| f.guest != SKILLS_GUEST_PATH);
+        self.folders.push(FolderGrant {
+            host,
+            guest: SKILLS_GUEST_PATH.to_string(),
+            access: Access::Ro,
+        });
+    }
+}
+
+fn serialize_display<T: fmt::Display, S: serde::Serializer>(
+    v: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+fn serialize_display_list<T: fmt::Display, S: serde::Serializer>(
+    v: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|x| x.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Policy, PolicyError> {
+        Policy::parse(text, Path::new("/etc/wasmhost/wasmhost.toml"))
+    }
+
+    #[test]
+    fn unknown_plugin_gets_nothing() {
+        let p = parse("").expect("empty policy").for_plugin("x").expect("x");
+        assert!(p.allowed_hosts.is_empty() && p.folders.is_empty() && p.env.is_empty());
+        assert_eq!(p.limits, Limits::default());
+    }
+
+    #[test]
+    fn section_overrides_fields_and_resolves_folders() {
+        let p = parse(
+            r#"
+            [plugins.demo]
+            allowed_hosts = ["127.0.0.1:8080"]
+            env = { LANG = "C" }
+            config = { base-url = "http://127.0.0.1:8080/v1" }
+            fuel = 1000
+            memory_mib = 64
+            timeout_secs = 1.5
+            folders = [{ host = "data", guest = "/data" }, { host = "/tmp/out", guest = "/out", access = "rw" }]
+            "#,
+        )
+        .expect("valid")
+        .for_plugin("demo")
+        .expect("demo");
+        assert_eq!(p.limits.fuel, 1000);
+        assert_eq!(p.limits.memory_bytes, 64 << 20);
+        assert_eq!(p.limits.timeout, Duration::from_millis(1500));
+        assert_eq!(p.folders[0].host, Path::new("/etc/wasmhost/data"));
+        assert_eq!(p.folders[0].access, Access::Ro);
+        assert_eq!(p.folders[1].access, Access::Rw);
+        assert_eq!(p.env["LANG"], "C");
+        assert_eq!(p.config["base-url"], "http://127.0.0.1:8080/v1");
+    }
+
+    #[test]
+    fn typos_are_errors_with_location() {
+        let err = parse("[plugins.demo]\nallowed_host = [\"x\"]\n").expect_err("typo");
+        let text = err.to_string();
+        assert!(text.contains("allowed_host"), "{text}");
+        assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn bad_values_name_the_plugin() {
+        for bad in [
+            "[plugins.demo]\nallowed_hosts = [\"https://x\"]",
+            "[plugins.demo]\nmemory_mib = 999999",
+            "[plugins.demo]\ntimeout_secs = 0",
+            "[plugins.demo]\nfolders = [{ host = \"a\", guest = \"rel\" }]",
+        ] {
+            let text = parse(bad).expect_err(bad).to_string();
+            assert!(text.contains("plugin `demo`"), "{text}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("sk-very-secret");
+        assert!(!format!("{s:?}").contains("sk-"));
+        assert!(!serde_json::to_string(&s).expect("json").contains("sk-"));
+    }
+}

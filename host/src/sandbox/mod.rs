@@ -1,0 +1,129 @@
+//! The sandbox: one wasmtime engine, one linker offering exactly the host's imports, the
+//! compiled-component cache, and per-call stores built from a plugin's policy.
+
+pub mod budget;
+pub mod cache;
+pub mod engine;
+pub mod state;
+
+use std::sync::Arc;
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Engine, Store};
+
+pub use budget::{BudgetExceeded, CallFailure, Limit};
+pub use cache::{CacheOutcome, ComponentCache};
+pub use state::PluginState;
+
+use crate::caps::host_api::{HostApi, LogSink, discard_logs};
+use crate::caps::script_bridge::{ScriptBridge, ScriptRunner};
+use crate::caps::wasi::FolderError;
+use crate::plugin::bindings;
+use crate::policy::PluginPolicy;
+
+/// Options for building a [`Sandbox`].
+pub struct SandboxOptions {
+    pub cache: ComponentCache,
+    pub logs: LogSink,
+    /// Runs Python for the `script-bridge` import; `None` answers `unavailable`.
+    pub scripts: Option<Arc<dyn ScriptRunner>>,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            cache: ComponentCache::default_location(),
+            logs: discard_logs(),
+            scripts: None,
+        }
+    }
+}
+
+/// Why the sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot configure the WebAssembly engine: {0:#}")]
+    Engine(wasmtime::Error),
+    #[error("cannot start the epoch ticker thread: {0}")]
+    Ticker(std::io::Error),
+}
+
+pub struct Sandbox {
+    engine: Engine,
+    linker: Linker<PluginState>,
+    cache: ComponentCache,
+    logs: LogSink,
+    scripts: Option<Arc<dyn ScriptRunner>>,
+    _ticker: engine::EpochTicker,
+}
+
+impl Sandbox {
+    pub fn new(options: SandboxOptions) -> Result<Arc<Self>, SandboxError> {
+        let engine = engine::build_engine().map_err(SandboxError::Engine)?;
+        let linker = host_linker(&engine).map_err(SandboxError::Engine)?;
+        let ticker = engine::EpochTicker::start(&engine).map_err(SandboxError::Ticker)?;
+        Ok(Arc::new(Self {
+            engine,
+            linker,
+            cache: options.cache,
+            logs: options.logs,
+            scripts: options.scripts,
+            _ticker: ticker,
+        }))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn linker(&self) -> &Linker<PluginState> {
+        &self.linker
+    }
+
+    /// Compiles `wasm`, or loads it from the cache.
+    pub fn compile(&self, wasm: &[u8]) -> wasmtime::Result<(Component, CacheOutcome)> {
+        self.cache.load(&self.engine, wasm)
+    }
+
+    /// A fresh store for one call (or one streamed response) of a plugin, with its limits
+    /// armed.
+    pub fn new_store(&self, policy: &Arc<PluginPolicy>) -> Result<Store<PluginState>, StoreError> {
+        let state = PluginState::new(policy, self.logs.clone(), self.scripts.clone())?;
+        let mut store = Store::new(&self.engine, state);
+        budget::arm(&mut store, &policy.limits).map_err(|source| StoreError::Limits {
+            plugin: policy.name.clone(),
+            source,
+        })?;
+        Ok(store)
+    }
+}
+
+/// Why a plugin's store could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Folder(#[from] FolderError),
+    #[error("cannot set the limits of plugin `{plugin}`: {source:#}")]
+    Limits {
+        plugin: String,
+        source: wasmtime::Error,
+    },
+}
+
+/// The imports every plugin may link against. Whether a plugin may *use* one (a folder, a
+/// host) is decided per instance by its policy, not here: linking everything keeps the
+/// linker shared, and an unused import costs nothing.
+fn host_linker(engine: &Engine) -> wasmtime::Result<Linker<PluginState>> {
+    let mut linker = Linker::<PluginState>::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    bindings::provider::wasmhost::plugin::host::add_to_linker::<_, HasSelf<HostApi>>(
+        &mut linker,
+        |state| &mut state.host,
+    )?;
+    bindings::tool::wasmhost::plugin::script_bridge::add_to_linker::<_, HasSelf<ScriptBridge>>(
+        &mut linker,
+        |state| &mut state.scripts,
+    )?;
+    Ok(linker)
+}
