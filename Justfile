@@ -41,6 +41,7 @@ lint:
 # Every test: lints, unit tests, and end-to-end tests on real components.
 test: setup lint
     cargo test
+    cargo test -p skills
 
 # Benchmarks: prints a table of figures with native baselines from the same run.
 bench: setup

@@ -29,7 +29,7 @@ impl Environment {
         let sandbox = Sandbox::new(SandboxOptions {
             cache,
             logs: logs::stderr_sink(cli.verbose),
-            scripts: None,
+            ..SandboxOptions::default()
         })?;
         Ok(Self { policy, sandbox })
     }

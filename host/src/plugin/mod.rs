@@ -118,7 +118,11 @@ impl Plugin {
             CallFailure::Budget(exceeded) => PluginError::BudgetExceeded(exceeded),
             CallFailure::Exited(code) => PluginError::Exited { plugin, code },
             CallFailure::Trap(error) => {
-                let mut message = format!("{error:#}");
+                // The cause first ("wasm trap: unreachable"), then where it happened.
+                let mut message = error.root_cause().to_string();
+                if let Some(trace) = error.downcast_ref::<wasmtime::WasmBacktrace>() {
+                    message = format!("{message}\n{trace}");
+                }
                 // What the guest printed before it died is usually the panic message.
                 let stderr = store.data().output.stderr.contents();
                 let stderr = String::from_utf8_lossy(&stderr);

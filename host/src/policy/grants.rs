@@ -78,7 +78,6 @@ impl PluginPolicy {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::policy::{HostPattern, PluginPolicy};
 
     fn policy(hosts: &[&str]) -> PluginPolicy {

@@ -117,14 +117,8 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-/// Installs the limits on a fresh store: fuel, the memory limiter, and an epoch deadline
-/// that traps once `limits.timeout` has passed since this call.
-pub fn arm(store: &mut Store<PluginState>, limits: &Limits) -> wasmtime::Result<()> {
-    store.limiter(|state| &mut state.limiter);
-    rearm(store, limits)
-}
-
-/// Resets fuel and the deadline for the next call on the same store.
+/// Sets fuel and a deadline that traps once `limits.timeout` has passed; called for every
+/// call, so a store that serves several calls (a stream) gets a fresh budget each time.
 pub fn rearm(store: &mut Store<PluginState>, limits: &Limits) -> wasmtime::Result<()> {
     store.set_fuel(limits.fuel)?;
     let deadline = Instant::now() + limits.timeout;
@@ -168,6 +162,9 @@ pub async fn run<T>(
         Some(Trap::OutOfFuel) => return Err(exceeded(Limit::Fuel(limits.fuel))),
         Some(Trap::Interrupt) => return Err(exceeded(Limit::WallClock(limits.timeout))),
         Some(Trap::StackOverflow) => return Err(exceeded(Limit::Stack)),
+        Some(Trap::MemoryOutOfBounds) if looks_like_shadow_stack_overflow(&error) => {
+            return Err(exceeded(Limit::Stack));
+        }
         _ => {}
     }
     let state = store.data();
@@ -183,6 +180,20 @@ pub async fn run<T>(
         return Err(CallFailure::Exited(exit.0));
     }
     Err(CallFailure::Trap(error))
+}
+
+/// Rust and C guests keep their stack in linear memory; when it overflows, the stack
+/// pointer wraps and the next access is out of bounds, long before wasmtime's own stack
+/// guard trips. What gives it away is the backtrace: one or two functions, repeated.
+fn looks_like_shadow_stack_overflow(error: &wasmtime::Error) -> bool {
+    let Some(trace) = error.downcast_ref::<wasmtime::WasmBacktrace>() else {
+        return false;
+    };
+    let frames = trace.frames();
+    let mut functions: Vec<u32> = frames.iter().map(|f| f.func_index()).collect();
+    functions.sort_unstable();
+    functions.dedup();
+    frames.len() >= 16 && functions.len() <= 3
 }
 
 /// How a call failed, before the plugin layer names the plugin in it.

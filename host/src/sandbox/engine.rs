@@ -24,12 +24,13 @@ const POOL_TABLE_ELEMENTS: usize = 100_000;
 /// 1 MiB default.
 const POOL_INSTANCE_BYTES: usize = 8 << 20;
 
-/// Builds the shared engine.
-pub fn build_engine() -> wasmtime::Result<Engine> {
+/// Builds the shared engine. `metered` turns on fuel and epoch interruption; only
+/// benchmarks turn it off, to measure what the metering costs.
+pub fn build_engine(metered: bool) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    config.consume_fuel(true);
-    config.epoch_interruption(true);
+    config.consume_fuel(metered);
+    config.epoch_interruption(metered);
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(POOL_INSTANCES)
         .total_core_instances(POOL_INSTANCES * 8)

@@ -27,6 +27,10 @@ pub struct SandboxOptions {
     pub logs: LogSink,
     /// Runs Python for the `script-bridge` import; `None` answers `unavailable`.
     pub scripts: Option<Arc<dyn ScriptRunner>>,
+    /// Runs guests with no fuel and no deadline: only for measuring what metering costs.
+    /// Never set this for plugins you do not trust.
+    #[doc(hidden)]
+    pub unmetered_for_benchmarks: bool,
 }
 
 impl Default for SandboxOptions {
@@ -35,6 +39,7 @@ impl Default for SandboxOptions {
             cache: ComponentCache::default_location(),
             logs: discard_logs(),
             scripts: None,
+            unmetered_for_benchmarks: false,
         }
     }
 }
@@ -54,20 +59,27 @@ pub struct Sandbox {
     cache: ComponentCache,
     logs: LogSink,
     scripts: Option<Arc<dyn ScriptRunner>>,
-    _ticker: engine::EpochTicker,
+    metered: bool,
+    _ticker: Option<engine::EpochTicker>,
 }
 
 impl Sandbox {
     pub fn new(options: SandboxOptions) -> Result<Arc<Self>, SandboxError> {
-        let engine = engine::build_engine().map_err(SandboxError::Engine)?;
+        let metered = !options.unmetered_for_benchmarks;
+        let engine = engine::build_engine(metered).map_err(SandboxError::Engine)?;
         let linker = host_linker(&engine).map_err(SandboxError::Engine)?;
-        let ticker = engine::EpochTicker::start(&engine).map_err(SandboxError::Ticker)?;
+        let ticker = if metered {
+            Some(engine::EpochTicker::start(&engine).map_err(SandboxError::Ticker)?)
+        } else {
+            None
+        };
         Ok(Arc::new(Self {
             engine,
             linker,
             cache: options.cache,
             logs: options.logs,
             scripts: options.scripts,
+            metered,
             _ticker: ticker,
         }))
     }
@@ -90,10 +102,13 @@ impl Sandbox {
     pub fn new_store(&self, policy: &Arc<PluginPolicy>) -> Result<Store<PluginState>, StoreError> {
         let state = PluginState::new(policy, self.logs.clone(), self.scripts.clone())?;
         let mut store = Store::new(&self.engine, state);
-        budget::arm(&mut store, &policy.limits).map_err(|source| StoreError::Limits {
-            plugin: policy.name.clone(),
-            source,
-        })?;
+        store.limiter(|state| &mut state.limiter);
+        if self.metered {
+            budget::rearm(&mut store, &policy.limits).map_err(|source| StoreError::Limits {
+                plugin: policy.name.clone(),
+                source,
+            })?;
+        }
         Ok(store)
     }
 }

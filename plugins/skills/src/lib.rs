@@ -1,0 +1,71 @@
+//! The `skills` tool plugin: lets the model discover and use Agent Skills.
+//!
+//! A skill is a folder with a `SKILL.md` (YAML frontmatter + Markdown instructions) and
+//! optional scripts and references; see the `skill-manifest` crate. The host preopens the
+//! user's skills folder read-only at `/skills` and nothing else. Three tools:
+//!
+//! - `list_skills {}` → `{"skills":[{"name","description","path"}],"problems":[{"skill","message"}]}`
+//! - `get_skill {name}` → `{"name","description","license"?,"compatibility"?,"allowed_tools"?,
+//!   "path","body","files":[...],"files_truncated"}`
+//! - `read_file_in_skill {name, path}` → the file's text
+//!
+//! Running a skill's scripts (`run_python_script`) arrives with the host's Python sandbox.
+//!
+//! Layout: this file is the WIT glue only; [`tools`] holds the specs and argument parsing,
+//! [`catalog`] the skills folder, [`files`] the path rules, [`error`] the failure kinds.
+//! Everything below the glue takes the root path as a parameter, so it is unit-tested
+//! natively against temporary folders (`cargo test -p skills`).
+
+mod catalog;
+mod error;
+mod files;
+mod tools;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use error::Failure;
+use exports::wasmhost::plugin::tool::{Guest, ToolError};
+use wasmhost::plugin::host::{LogLevel, log};
+use wasmhost::plugin::llm_types::ToolSpec;
+
+wit_bindgen::generate!({
+    world: "tool-plugin",
+    path: "../../wit/v0.1.0",
+});
+
+struct SkillsPlugin;
+
+impl Guest for SkillsPlugin {
+    fn list_tools() -> Vec<ToolSpec> {
+        tools::specs()
+            .into_iter()
+            .map(|spec| ToolSpec {
+                name: spec.name.to_string(),
+                description: spec.description.to_string(),
+                parameters_schema: spec.schema.to_string(),
+            })
+            .collect()
+    }
+
+    fn call(name: String, arguments: String) -> Result<String, ToolError> {
+        let mut warn = |message: &str| log(LogLevel::Warn, message);
+        tools::call(
+            Path::new(catalog::SKILLS_ROOT),
+            &name,
+            &arguments,
+            &mut warn,
+        )
+        .map_err(|failure| match failure {
+            Failure::UnknownTool(m) => ToolError::UnknownTool(m),
+            Failure::InvalidArguments(m) => ToolError::InvalidArguments(m),
+            Failure::NotFound(m) => ToolError::NotFound(m),
+            Failure::Denied(m) => ToolError::Denied(m),
+            Failure::Failed(m) => ToolError::Failed(m),
+        })
+    }
+}
+
+export!(SkillsPlugin);

@@ -1,0 +1,171 @@
+//! The tools this plugin offers: their specs (what the model reads) and argument parsing.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::catalog;
+use crate::error::{Failure, Outcome};
+
+pub const LIST_SKILLS: &str = "list_skills";
+pub const GET_SKILL: &str = "get_skill";
+pub const READ_FILE_IN_SKILL: &str = "read_file_in_skill";
+
+/// One tool as the model sees it.
+#[derive(Debug)]
+pub struct Spec {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// JSON Schema of the arguments object.
+    pub schema: Value,
+}
+
+const LIST_SKILLS_DESCRIPTION: &str = "\
+List the skills available to you. A skill is a folder of expert instructions (SKILL.md), \
+often with scripts and reference files, for one kind of task. Call this when a task might \
+match a skill, then call get_skill with the best match's name. Returns JSON: \
+{\"skills\": [{\"name\", \"description\", \"path\"}], \"problems\": [{\"skill\", \"message\"}]}, \
+skills sorted by name. A skill without a description is an older-style skill: judge it by \
+its name. `problems` lists skills that could not be loaded and why; tell the user about \
+them if they matter.";
+
+const GET_SKILL_DESCRIPTION: &str = "\
+Load one skill's instructions before doing a task it covers. Returns JSON: {\"name\", \
+\"description\", \"license\" (if set), \"compatibility\" (if set), \"allowed_tools\" (if set), \
+\"path\" (the skill's folder in the sandbox), \"body\" (the Markdown instructions of SKILL.md, \
+without its frontmatter), \"files\" (the skill's files, relative to its folder, e.g. \
+\"scripts/convert.py\"; at most 200, hidden files skipped), \"files_truncated\" (true when \
+there were more)}. Follow the body's instructions; read the files it mentions with \
+read_file_in_skill.";
+
+const READ_FILE_IN_SKILL_DESCRIPTION: &str = "\
+Read a text file inside a skill's folder, such as a reference document or script that the \
+skill's instructions mention or that get_skill lists under `files`. Returns the file's text \
+exactly as stored. `path` is relative to the skill's folder (e.g. \"references/units.md\"); \
+absolute paths, `..` and symlinks are refused, as are binary files and files over 2 MiB.";
+
+/// The three tools, in the order a model would use them.
+pub fn specs() -> Vec<Spec> {
+    let name = json!({
+        "type": "string",
+        "description": "The skill's name, exactly as list_skills shows it, e.g. \"unit-converter\".",
+        "minLength": 1
+    });
+    vec![
+        Spec {
+            name: LIST_SKILLS,
+            description: LIST_SKILLS_DESCRIPTION,
+            schema: json!({
+                "type": "object",
+                "properties": {},
+                "additionalProperties": false
+            }),
+        },
+        Spec {
+            name: GET_SKILL,
+            description: GET_SKILL_DESCRIPTION,
+            schema: json!({
+                "type": "object",
+                "properties": { "name": name },
+                "required": ["name"],
+                "additionalProperties": false
+            }),
+        },
+        Spec {
+            name: READ_FILE_IN_SKILL,
+            description: READ_FILE_IN_SKILL_DESCRIPTION,
+            schema: json!({
+                "type": "object",
+                "properties": {
+                    "name": name,
+                    "path": {
+                        "type": "string",
+                        "description": "The file's path relative to the skill's folder, with `/` \
+                                        between folders, e.g. \"references/units.md\".",
+                        "minLength": 1
+                    }
+                },
+                "required": ["name", "path"],
+                "additionalProperties": false
+            }),
+        },
+    ]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoArgs {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SkillArgs {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileArgs {
+    name: String,
+    path: String,
+}
+
+/// Parse a tool's arguments object, with messages a model can act on.
+///
+/// The text is parsed as a `Value` first so that "not JSON" and "not an object" get their
+/// own messages; field errors then come from serde without a confusing line/column. An
+/// empty string counts as `{}`: some models send it for tools without parameters.
+fn parse<T: DeserializeOwned>(tool: &str, arguments: &str) -> Outcome<T> {
+    let invalid = |why: String| Failure::InvalidArguments(format!("{tool}: {why}"));
+    let value: Value = if arguments.trim().is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_str(arguments)
+            .map_err(|e| invalid(format!("the arguments are not valid JSON: {e}")))?
+    };
+    if !value.is_object() {
+        return Err(invalid(
+            "expected a JSON object with the arguments, e.g. {\"name\": \"...\"}".to_string(),
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+}
+
+fn to_json(value: &impl serde::Serialize) -> Outcome<String> {
+    serde_json::to_string(value)
+        .map_err(|e| Failure::Failed(format!("cannot encode the result as JSON: {e}")))
+}
+
+/// Run tool `name` against the skills folder at `root`. `warn` receives each problem
+/// `list_skills` finds, so the user sees broken skills in the host log even when the model
+/// does not mention them.
+pub fn call(
+    root: &Path,
+    name: &str,
+    arguments: &str,
+    warn: &mut dyn FnMut(&str),
+) -> Outcome<String> {
+    match name {
+        LIST_SKILLS => {
+            let NoArgs {} = parse(name, arguments)?;
+            let listing = catalog::list(root)?;
+            for problem in &listing.problems {
+                warn(&format!("skill `{}`: {}", problem.skill, problem.message));
+            }
+            to_json(&listing)
+        }
+        GET_SKILL => {
+            let args: SkillArgs = parse(name, arguments)?;
+            to_json(&catalog::get(root, &args.name)?)
+        }
+        READ_FILE_IN_SKILL => {
+            let args: FileArgs = parse(name, arguments)?;
+            catalog::read_file(root, &args.name, &args.path)
+        }
+        other => Err(Failure::UnknownTool(format!(
+            "no tool named `{other}` in the skills plugin; its tools are {LIST_SKILLS}, \
+             {GET_SKILL} and {READ_FILE_IN_SKILL}"
+        ))),
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: real components (built by `tests/build.rs`) in the real sandbox, and
+//! the real `wasmhost` binary. One test binary, so the build links once.
+
+mod cache;
+mod cli;
+mod filesystem;
+mod http;
+mod limits;
+mod loading;
+mod support;
