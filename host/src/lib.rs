@@ -21,7 +21,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod agent;
 pub mod caps;
+pub mod chat;
 pub mod plugin;
 pub mod policy;
 pub mod sandbox;

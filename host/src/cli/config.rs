@@ -46,7 +46,11 @@ impl Environment {
                     dir.display()
                 )));
             }
-            grants.grant_skills_folder(dir.to_path_buf());
+            // Absolute, so `inspect` shows and the sandbox opens exactly this folder.
+            let dir = dir
+                .canonicalize()
+                .with_context(|| format!("--skills {}", dir.display()))?;
+            grants.grant_skills_folder(dir);
         }
         Plugin::load(&self.sandbox, source, grants)
             .with_context(|| format!("cannot load plugin `{spec}`"))

@@ -107,7 +107,7 @@ fn print_text(r: &Report<'_>) {
         println!("tools");
         let width = tools.iter().map(|t| t.name.len()).max().unwrap_or(0);
         for t in tools {
-            let summary = t.description.lines().next().unwrap_or("");
+            let summary = first_sentence(&t.description);
             println!("  {:width$}  {summary}", t.name);
         }
     }
@@ -192,4 +192,13 @@ fn print_text(r: &Report<'_>) {
         l.timeout.as_secs_f64(),
         l.output_bytes / 1024
     );
+}
+
+/// A description's first sentence, for one-line listings.
+fn first_sentence(text: &str) -> &str {
+    let line = text.lines().next().unwrap_or("");
+    match line.find(". ") {
+        Some(end) => &line[..=end],
+        None => line,
+    }
 }

@@ -5,6 +5,9 @@ mod call;
 mod config;
 mod inspect;
 mod logs;
+mod render;
+mod run;
+mod session;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +41,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Call one tool of a tool plugin directly.
     Call(call::CallArgs),
+    /// Answer one prompt with a provider plugin and tools, then exit.
+    Run(run::RunArgs),
 }
 
 /// Exit codes: 0 success, 1 runtime error, 2 usage error (clap uses 2 for its own).
@@ -58,6 +63,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Inspect(args) => inspect::run(&env, args).await,
             Command::Call(args) => call::run(&env, args).await,
+            Command::Run(args) => run::run(&env, args).await,
         }
     });
     match result {

@@ -3,6 +3,7 @@
 //! the typed views of the two worlds.
 
 pub mod bindings;
+mod convert;
 mod error;
 mod locate;
 mod provider;
@@ -17,7 +18,7 @@ use wasmtime::component::InstancePre;
 
 pub use error::PluginError;
 pub use locate::{PluginSource, locate, search_dirs};
-pub use provider::{ProviderInfo, ProviderPlugin};
+pub use provider::{ModelInfo, ProviderInfo, ProviderPlugin};
 pub use tool::{ToolError, ToolPlugin, ToolSpec};
 pub use world::{ApiVersion, BinaryKind, Detected, Shape, World, binary_kind};
 
@@ -83,6 +84,12 @@ impl Plugin {
         &self.source.name
     }
 
+    /// Replaces the grants for calls from now on (e.g. once the credential broker has
+    /// bound the provider's API host and key).
+    pub fn set_policy(&mut self, policy: PluginPolicy) {
+        self.policy = Arc::new(policy);
+    }
+
     /// The typed tool view, or a clear error if this is not a tool plugin.
     pub fn into_tool(self) -> Result<ToolPlugin, PluginError> {
         ToolPlugin::new(self)
@@ -107,9 +114,26 @@ impl Plugin {
         &self,
         call: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<T>,
     ) -> Result<T, PluginError> {
-        let mut store = self.sandbox.new_store(&self.policy)?;
-        let result = budget::run(&mut store, self.name(), &self.policy.limits, call).await;
-        result.map_err(|failure| self.describe(failure, &store))
+        let mut store = self.new_store()?;
+        self.run_on(&mut store, call).await
+    }
+
+    /// A store for a session of several calls on one instance (a streamed response).
+    pub(crate) fn new_store(&self) -> Result<Store<PluginState>, PluginError> {
+        Ok(self.sandbox.new_store(&self.policy)?)
+    }
+
+    /// Runs one call on `store` with a fresh budget.
+    pub(crate) async fn run_on<T>(
+        &self,
+        store: &mut Store<PluginState>,
+        call: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<T>,
+    ) -> Result<T, PluginError> {
+        self.sandbox
+            .rearm(store, &self.policy)
+            .map_err(PluginError::Store)?;
+        let result = budget::run(store, self.name(), &self.policy.limits, call).await;
+        result.map_err(|failure| self.describe(failure, store))
     }
 
     fn describe(&self, failure: CallFailure, store: &Store<PluginState>) -> PluginError {

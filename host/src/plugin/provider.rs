@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use super::bindings::llm_types;
 use super::bindings::provider::ProviderPluginPre;
-use super::{Plugin, PluginError, World};
+use super::{Plugin, PluginError, World, convert};
+use crate::chat::{ChatRequest, ChatResponse, ProviderError, StreamAssembler, StreamEvent};
+use crate::sandbox::Limit;
 
 /// What a provider says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,6 +78,10 @@ impl ProviderPlugin {
         &self.plugin
     }
 
+    pub fn set_policy(&mut self, policy: crate::policy::PluginPolicy) {
+        self.plugin.set_policy(policy);
+    }
+
     pub async fn info(&self) -> Result<ProviderInfo, PluginError> {
         let pre = &self.pre;
         let info = self
@@ -89,5 +95,128 @@ impl ProviderPlugin {
             })
             .await?;
         Ok(info.into())
+    }
+}
+
+impl ProviderPlugin {
+    /// One whole response.
+    pub async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+        let pre = &self.pre;
+        let wire = convert::request(request);
+        let result = self
+            .plugin
+            .invoke(async |store| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance
+                    .wasmhost_plugin_provider()
+                    .call_complete(&mut *store, &wire)
+                    .await
+            })
+            .await
+            .map_err(|e| host_failure(self.plugin.name(), e))?;
+        result.map(convert::response).map_err(convert::error)
+    }
+
+    /// A streamed response: `on_event` sees each event as the plugin yields it; the result
+    /// is the response they add up to. Each `next` runs under the plugin's per-call limits
+    /// (so a stalled stream ends at the time limit); all of them share one instance.
+    pub async fn stream(
+        &self,
+        request: &ChatRequest,
+        on_event: &mut (dyn FnMut(&StreamEvent) + Send),
+    ) -> Result<ChatResponse, ProviderError> {
+        let name = self.plugin.name();
+        let fail = |e| host_failure(name, e);
+        let pre = &self.pre;
+        let wire = convert::request(request);
+        let mut store = self.plugin.new_store().map_err(fail)?;
+        let (instance, opened) = self
+            .plugin
+            .run_on(&mut store, async |store| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                let opened = instance
+                    .wasmhost_plugin_provider()
+                    .call_complete_streaming(&mut *store, &wire)
+                    .await?;
+                Ok((instance, opened))
+            })
+            .await
+            .map_err(fail)?;
+        let stream = opened.map_err(convert::error)?;
+        let mut assembler = StreamAssembler::default();
+        loop {
+            let batch = self
+                .plugin
+                .run_on(&mut store, async |store| {
+                    instance
+                        .wasmhost_plugin_provider()
+                        .completion_stream()
+                        .call_next(&mut *store, stream)
+                        .await
+                })
+                .await
+                .map_err(fail)?
+                .map_err(convert::error)?;
+            let Some(events) = batch else { break };
+            for event in events.into_iter().map(convert::event) {
+                on_event(&event);
+                assembler.push(event);
+            }
+        }
+        // The instance is dropped with the store; dropping the resource first lets a guest
+        // that holds a connection close it.
+        let _ = stream.resource_drop_async(&mut store).await;
+        if !assembler.is_finished() {
+            return Err(ProviderError::Network {
+                message: format!("provider `{name}` ended the stream without a finish event"),
+            });
+        }
+        let model = request.options.model.clone().unwrap_or_default();
+        Ok(assembler.finish(model))
+    }
+
+    /// The models the provider's API lists.
+    pub async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
+        let pre = &self.pre;
+        let result = self
+            .plugin
+            .invoke(async |store| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance
+                    .wasmhost_plugin_provider()
+                    .call_list_models(&mut *store)
+                    .await
+            })
+            .await
+            .map_err(|e| host_failure(self.plugin.name(), e))?;
+        let models = result.map_err(convert::error)?;
+        Ok(models
+            .into_iter()
+            .map(|m| ModelInfo {
+                id: m.id,
+                context_window: m.context_window,
+            })
+            .collect())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ModelInfo {
+    pub id: String,
+    pub context_window: Option<u32>,
+}
+
+/// A host-side failure of a provider plugin, as the loop sees it: running out of time is a
+/// timeout (worth a retry); a crash or a broken contract is not.
+fn host_failure(plugin: &str, error: PluginError) -> ProviderError {
+    match &error {
+        PluginError::BudgetExceeded(e) if matches!(e.limit, Limit::WallClock(_)) => {
+            ProviderError::Timeout {
+                message: error.to_string(),
+            }
+        }
+        _ => ProviderError::Other {
+            message: format!("provider plugin `{plugin}` failed: {error}"),
+        },
     }
 }

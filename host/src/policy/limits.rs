@@ -18,6 +18,10 @@ pub const DEFAULT_MEMORY_BYTES: u64 = 256 << 20;
 /// Wall-clock time per call, including time the guest spends waiting in host imports.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Wall-clock time per provider call (one whole response, or one `next` of a stream): an
+/// LLM may think for minutes before it answers.
+pub const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Bytes a plugin may write to each of stdout and stderr per call. Plugins talk to the host
 /// through their exports, not stdio: this is for diagnostics only.
 pub const DEFAULT_OUTPUT_BYTES: usize = 1 << 20;

@@ -2,6 +2,7 @@
 //! environment, no config. Grants come from the built-in defaults of shipped plugins, the
 //! policy file (`wasmhost.toml`) and command-line flags, and are checked in `grants`.
 
+pub mod credentials;
 mod file;
 mod grants;
 mod hosts;
@@ -137,6 +138,14 @@ impl Policy {
     /// Where this policy came from, if a file.
     pub fn source(&self) -> Option<&Path> {
         self.source.as_deref()
+    }
+
+    /// Whether the file sets plugin `name`'s time limit (so a caller's own default for
+    /// that kind of plugin must not override it).
+    pub fn sets_timeout(&self, name: &str) -> bool {
+        self.sections
+            .get(name)
+            .is_some_and(|s| s.timeout_secs.is_some())
     }
 
     /// The grants of plugin `name`: built-in defaults, overridden field by field by its

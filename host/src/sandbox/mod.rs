@@ -97,19 +97,28 @@ impl Sandbox {
         self.cache.load(&self.engine, wasm)
     }
 
-    /// A fresh store for one call (or one streamed response) of a plugin, with its limits
-    /// armed.
+    /// A fresh store for one call (or one streamed response) of a plugin; `rearm` gives it
+    /// its budget before each call.
     pub fn new_store(&self, policy: &Arc<PluginPolicy>) -> Result<Store<PluginState>, StoreError> {
         let state = PluginState::new(policy, self.logs.clone(), self.scripts.clone())?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        if self.metered {
-            budget::rearm(&mut store, &policy.limits).map_err(|source| StoreError::Limits {
-                plugin: policy.name.clone(),
-                source,
-            })?;
-        }
         Ok(store)
+    }
+
+    /// Gives `store` a fresh fuel budget and deadline before a call.
+    pub fn rearm(
+        &self,
+        store: &mut Store<PluginState>,
+        policy: &PluginPolicy,
+    ) -> Result<(), StoreError> {
+        if !self.metered {
+            return Ok(());
+        }
+        budget::rearm(store, &policy.limits).map_err(|source| StoreError::Limits {
+            plugin: policy.name.clone(),
+            source,
+        })
     }
 }
 

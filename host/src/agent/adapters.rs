@@ -1,0 +1,154 @@
+//! The loop's traits implemented by plugins: a provider plugin is a `ChatProvider`, a set
+//! of tool plugins is a `ToolBox`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{BoxFuture, ChatProvider, EventCallback, ToolBox};
+use crate::chat::{ChatRequest, ChatResponse, ProviderError, ToolSpec};
+use crate::plugin::{PluginError, ProviderPlugin, ToolPlugin};
+
+/// A provider plugin, with the secrets it must never echo redacted from its errors.
+pub struct PluginProvider {
+    plugin: ProviderPlugin,
+    name: String,
+    /// Reported as the model when the request named none and the stream did not say.
+    default_model: String,
+    secrets: Vec<String>,
+}
+
+impl PluginProvider {
+    pub fn new(plugin: ProviderPlugin, default_model: String, secrets: Vec<String>) -> Self {
+        let name = plugin.plugin().name().to_string();
+        Self {
+            plugin,
+            name,
+            default_model,
+            secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        self.secrets
+            .iter()
+            .fold(text.to_string(), |t, s| t.replace(s.as_str(), "[REDACTED]"))
+    }
+}
+
+impl ChatProvider for PluginProvider {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn respond<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        on_event: Option<EventCallback<'a>>,
+    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
+        Box::pin(async move {
+            let result = match on_event {
+                Some(callback) => self.plugin.stream(request, callback).await,
+                None => self.plugin.complete(request).await,
+            };
+            // An API that echoes the key in an error body must not put it on screen.
+            let mut response = result.map_err(|e| e.map_message(|m| self.redact(m)))?;
+            if response.model.is_empty() {
+                response.model.clone_from(&self.default_model);
+            }
+            Ok(response)
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ToolBoxError {
+    #[error("tool `{tool}` is offered by both `{first}` and `{second}`; load only one of them")]
+    Duplicate {
+        tool: String,
+        first: String,
+        second: String,
+    },
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+}
+
+/// Tool plugins behind one name space.
+pub struct PluginToolBox {
+    specs: Vec<ToolSpec>,
+    /// Tool name → index into `plugins`.
+    owners: BTreeMap<String, usize>,
+    plugins: Vec<Arc<ToolPlugin>>,
+}
+
+impl PluginToolBox {
+    pub async fn new(plugins: Vec<ToolPlugin>) -> Result<Self, ToolBoxError> {
+        let plugins: Vec<Arc<ToolPlugin>> = plugins.into_iter().map(Arc::new).collect();
+        let mut specs = Vec::new();
+        let mut owners = BTreeMap::new();
+        for (i, plugin) in plugins.iter().enumerate() {
+            for spec in plugin.list_tools().await? {
+                if let Some(&first) = owners.get(&spec.name) {
+                    let first: &Arc<ToolPlugin> = &plugins[first];
+                    return Err(ToolBoxError::Duplicate {
+                        tool: spec.name,
+                        first: first.plugin().name().to_string(),
+                        second: plugin.plugin().name().to_string(),
+                    });
+                }
+                owners.insert(spec.name.clone(), i);
+                specs.push(ToolSpec {
+                    name: spec.name,
+                    description: spec.description,
+                    parameters_schema: spec.parameters_schema,
+                });
+            }
+        }
+        Ok(Self {
+            specs,
+            owners,
+            plugins,
+        })
+    }
+
+    /// No tools at all.
+    pub fn empty() -> Self {
+        Self {
+            specs: Vec::new(),
+            owners: BTreeMap::new(),
+            plugins: Vec::new(),
+        }
+    }
+
+    /// The plugin serving tool `name`.
+    pub fn plugin_for(&self, name: &str) -> Option<&ToolPlugin> {
+        self.owners.get(name).map(|&i| self.plugins[i].as_ref())
+    }
+}
+
+impl ToolBox for PluginToolBox {
+    fn specs(&self) -> &[ToolSpec] {
+        &self.specs
+    }
+
+    fn call<'a>(
+        &'a self,
+        name: &'a str,
+        arguments: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let Some(plugin) = self.plugin_for(name) else {
+                let known: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
+                return Err(format!(
+                    "unknown tool `{name}`; available: {}",
+                    known.join(", ")
+                ));
+            };
+            match plugin.call(name, arguments).await {
+                Ok(Ok(output)) => Ok(output),
+                Ok(Err(tool_error)) => Err(tool_error.to_string()),
+                // A crash or a budget overrun goes back to the model as the tool's result.
+                Err(host_error) => Err(host_error.to_string()),
+            }
+        })
+    }
+}

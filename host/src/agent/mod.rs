@@ -1,0 +1,53 @@
+//! The conversation loop: prompt → provider → tool calls → tools → provider → answer.
+//!
+//! It sees providers and tools only through the [`ChatProvider`] and [`ToolBox`] traits
+//! (no wasmtime types), reports everything it does as [`AgentEvent`]s, and appends every
+//! message to the [`Transcript`] the moment it exists, so a crash loses nothing.
+
+mod adapters;
+mod events;
+mod retry;
+mod transcript;
+mod turn;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use adapters::{PluginProvider, PluginToolBox, ToolBoxError};
+pub use events::AgentEvent;
+pub use retry::RetryPolicy;
+pub use transcript::{Transcript, TranscriptError};
+pub use turn::{Agent, AgentConfig, AgentError, Outcome};
+
+use crate::chat::{ChatRequest, ChatResponse, ProviderError, StreamEvent, ToolSpec};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where streamed events go while a response arrives.
+pub type EventCallback<'a> = &'a mut (dyn FnMut(&StreamEvent) + Send);
+
+/// An LLM API, as the loop sees it.
+pub trait ChatProvider: Send + Sync {
+    /// The name shown to the user and recorded in transcripts.
+    fn name(&self) -> &str;
+
+    /// One response; streamed when `on_event` is given (it then sees each event).
+    fn respond<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        on_event: Option<EventCallback<'a>>,
+    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>>;
+}
+
+/// The tools the model may call.
+pub trait ToolBox: Send + Sync {
+    fn specs(&self) -> &[ToolSpec];
+
+    /// Runs one tool. `Err` is a failure to hand back to the model as an error result
+    /// (unknown tool, bad arguments, the tool's own error, a budget overrun).
+    fn call<'a>(
+        &'a self,
+        name: &'a str,
+        arguments: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>>;
+}

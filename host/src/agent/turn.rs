@@ -1,0 +1,285 @@
+//! One agent run: provider calls with retries and fallbacks, tool calls in parallel,
+//! until a final answer or the turn limit.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::retry::{RetryPolicy, jitter};
+use super::transcript::{Transcript, TranscriptError};
+use super::{AgentEvent, ChatProvider, ToolBox};
+use crate::chat::{
+    ChatRequest, ChatResponse, Message, ProviderError, RequestOptions, StreamEvent, ToolCall,
+    ToolResult,
+};
+
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// Provider calls per run before the loop gives up on a final answer.
+    pub max_turns: u32,
+    pub stream: bool,
+    pub retry: RetryPolicy,
+    /// The most one provider attempt may take, streaming included.
+    pub request_timeout: Duration,
+    pub options: RequestOptions,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            max_turns: 20,
+            stream: true,
+            retry: RetryPolicy::default(),
+            request_timeout: Duration::from_secs(600),
+            options: RequestOptions::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// Every provider failed; the message says how.
+    #[error("{provider}: {error}")]
+    Provider {
+        provider: String,
+        error: ProviderError,
+    },
+    #[error("stopped after {0} provider calls without a final answer (raise --max-turns)")]
+    MaxTurns(u32),
+    #[error(transparent)]
+    Transcript(#[from] TranscriptError),
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub answer: Message,
+    pub provider_calls: u32,
+}
+
+pub struct Agent {
+    /// The primary provider first, then the fallbacks in order.
+    providers: Vec<Arc<dyn ChatProvider>>,
+    tools: Arc<dyn ToolBox>,
+    config: AgentConfig,
+}
+
+struct Served {
+    response: ChatResponse,
+    provider: String,
+    latency: Duration,
+    retries: u32,
+}
+
+impl Agent {
+    pub fn new(
+        providers: Vec<Arc<dyn ChatProvider>>,
+        tools: Arc<dyn ToolBox>,
+        config: AgentConfig,
+    ) -> Self {
+        Self {
+            providers,
+            tools,
+            config,
+        }
+    }
+
+    /// Runs until the model answers without asking for tools. `transcript` holds the
+    /// conversation (the new user message already pushed) and records every step.
+    pub async fn run(
+        &self,
+        transcript: &mut Transcript,
+        emit: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<Outcome, AgentError> {
+        for turn in 1..=self.config.max_turns {
+            let request = ChatRequest {
+                messages: transcript.messages().to_vec(),
+                tools: self.tools.specs().to_vec(),
+                options: self.config.options.clone(),
+            };
+            let served = match self.respond(&request, emit).await {
+                Ok(served) => served,
+                Err(error) => {
+                    emit(AgentEvent::Error {
+                        message: error.to_string(),
+                    });
+                    return Err(error);
+                }
+            };
+            let message = served.response.message.clone();
+            transcript.push(message.clone())?;
+            transcript.record_response(
+                &served.provider,
+                &served.response.model,
+                millis(served.latency),
+                served.retries,
+                served.response.usage,
+            )?;
+            if let Some(usage) = served.response.usage {
+                emit(AgentEvent::Usage { usage });
+            }
+            let is_final = message.tool_calls.is_empty();
+            emit(AgentEvent::Message {
+                message: message.clone(),
+                is_final,
+                provider: served.provider,
+                model: served.response.model,
+                latency_ms: millis(served.latency),
+                retries: served.retries,
+            });
+            if is_final {
+                return Ok(Outcome {
+                    answer: message,
+                    provider_calls: turn,
+                });
+            }
+            for result in self.run_tools(&message.tool_calls, emit).await {
+                transcript.push(Message::tool_result(result))?;
+            }
+        }
+        let error = AgentError::MaxTurns(self.config.max_turns);
+        emit(AgentEvent::Error {
+            message: error.to_string(),
+        });
+        Err(error)
+    }
+
+    /// Asks each provider in turn, retrying what is worth retrying.
+    async fn respond(
+        &self,
+        request: &ChatRequest,
+        emit: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<Served, AgentError> {
+        let mut last: Option<(String, ProviderError)> = None;
+        for provider in &self.providers {
+            if let Some((from, error)) = &last {
+                if !error.allows_fallback() {
+                    break;
+                }
+                emit(AgentEvent::Fallback {
+                    from: from.clone(),
+                    to: provider.name().to_string(),
+                    error: error.to_string(),
+                });
+            }
+            let mut attempt = 0;
+            let error = loop {
+                let started = Instant::now();
+                match self.attempt(provider.as_ref(), request, emit).await {
+                    Ok(response) => {
+                        return Ok(Served {
+                            response,
+                            provider: provider.name().to_string(),
+                            latency: started.elapsed(),
+                            retries: attempt,
+                        });
+                    }
+                    Err(error) => {
+                        let delay = (error.is_retryable()
+                            && attempt < self.config.retry.max_retries)
+                            .then(|| {
+                                self.config
+                                    .retry
+                                    .delay(attempt, error.retry_after(), jitter())
+                            })
+                            .flatten();
+                        let Some(delay) = delay else { break error };
+                        attempt += 1;
+                        emit(AgentEvent::Retry {
+                            provider: provider.name().to_string(),
+                            attempt,
+                            delay_ms: millis(delay),
+                            error: error.to_string(),
+                        });
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+            };
+            last = Some((provider.name().to_string(), error));
+        }
+        let (provider, error) = last.unwrap_or_else(|| {
+            (
+                "agent".to_string(),
+                ProviderError::Other {
+                    message: "no provider configured".into(),
+                },
+            )
+        });
+        Err(AgentError::Provider { provider, error })
+    }
+
+    async fn attempt(
+        &self,
+        provider: &dyn ChatProvider,
+        request: &ChatRequest,
+        emit: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<ChatResponse, ProviderError> {
+        let mut forward = |event: &StreamEvent| {
+            if let StreamEvent::TextDelta(text) = event {
+                emit(AgentEvent::Text { text: text.clone() });
+            }
+        };
+        let call = if self.config.stream {
+            provider.respond(request, Some(&mut forward))
+        } else {
+            provider.respond(request, None)
+        };
+        match tokio::time::timeout(self.config.request_timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(ProviderError::Timeout {
+                message: format!(
+                    "no complete response within {} s",
+                    self.config.request_timeout.as_secs_f64()
+                ),
+            }),
+        }
+    }
+
+    /// Runs the calls concurrently; results come back in the order of the calls, one per
+    /// call, whatever happened to it.
+    async fn run_tools(
+        &self,
+        calls: &[ToolCall],
+        emit: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Vec<ToolResult> {
+        for call in calls {
+            emit(AgentEvent::ToolCall {
+                id: call.id.clone(),
+                name: call.name.clone(),
+                arguments: call.arguments.clone(),
+            });
+        }
+        let runs = calls.iter().map(|call| async move {
+            let started = Instant::now();
+            let result = self.tools.call(&call.name, &call.arguments).await;
+            (result, started.elapsed())
+        });
+        let outcomes = futures::future::join_all(runs).await;
+        calls
+            .iter()
+            .zip(outcomes)
+            .map(|(call, (result, took))| {
+                let (ok, content) = match result {
+                    Ok(output) => (true, output),
+                    Err(error) => (false, error),
+                };
+                emit(AgentEvent::ToolResult {
+                    id: call.id.clone(),
+                    name: call.name.clone(),
+                    ok,
+                    output: content.clone(),
+                    duration_ms: millis(took),
+                });
+                ToolResult {
+                    call_id: call.id.clone(),
+                    name: call.name.clone(),
+                    content,
+                    is_error: !ok,
+                }
+            })
+            .collect()
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

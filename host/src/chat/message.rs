@@ -1,0 +1,288 @@
+//! Messages, requests and responses, in a provider-neutral shape (serialized as-is into
+//! transcripts, so field names are part of the transcript format).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+    Tool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentPart {
+    Text {
+        text: String,
+    },
+    Image {
+        media_type: String,
+        source: ImageSource,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageSource {
+    /// Base64 of the image bytes (kept encoded so transcripts stay JSON text).
+    Base64(String),
+    Url(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    /// The arguments object as JSON text, as the model produced it.
+    pub arguments: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolResult {
+    pub call_id: String,
+    pub name: String,
+    pub content: String,
+    pub is_error: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<ContentPart>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_result: Option<ToolResult>,
+}
+
+impl Message {
+    pub fn text(role: Role, text: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: vec![ContentPart::Text { text: text.into() }],
+            tool_calls: Vec::new(),
+            tool_result: None,
+        }
+    }
+
+    pub fn tool_result(result: ToolResult) -> Self {
+        Self {
+            role: Role::Tool,
+            content: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_result: Some(result),
+        }
+    }
+
+    /// The text parts joined.
+    pub fn text_content(&self) -> String {
+        self.content
+            .iter()
+            .filter_map(|p| match p {
+                ContentPart::Text { text } => Some(text.as_str()),
+                ContentPart::Image { .. } => None,
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RequestOptions {
+    pub model: Option<String>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    #[serde(default)]
+    pub stop: Vec<String>,
+}
+
+/// A tool offered to the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    /// JSON Schema of the arguments, as JSON text.
+    pub parameters_schema: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChatRequest {
+    pub messages: Vec<Message>,
+    pub tools: Vec<ToolSpec>,
+    pub options: RequestOptions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Usage {
+    pub input_tokens: u32,
+    pub output_tokens: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_tokens: Option<u32>,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        if let Some(c) = other.cached_input_tokens {
+            *self.cached_input_tokens.get_or_insert(0) += c;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    Stop,
+    Length,
+    ToolCalls,
+    ContentFilter,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChatResponse {
+    pub message: Message,
+    pub finish_reason: FinishReason,
+    pub usage: Option<Usage>,
+    pub model: String,
+}
+
+/// A piece of a streamed response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEvent {
+    TextDelta(String),
+    ToolCallStart {
+        index: u32,
+        id: String,
+        name: String,
+    },
+    ToolCallDelta {
+        index: u32,
+        fragment: String,
+    },
+    Usage(Usage),
+    Finish(FinishReason),
+}
+
+/// Assembles streamed events into the response they add up to.
+#[derive(Debug, Default)]
+pub struct StreamAssembler {
+    text: String,
+    /// Tool calls by stream index, in the order they started.
+    calls: Vec<(u32, ToolCall)>,
+    usage: Option<Usage>,
+    finish: Option<FinishReason>,
+}
+
+impl StreamAssembler {
+    pub fn push(&mut self, event: StreamEvent) {
+        match event {
+            StreamEvent::TextDelta(t) => self.text.push_str(&t),
+            StreamEvent::ToolCallStart { index, id, name } => self.calls.push((
+                index,
+                ToolCall {
+                    id,
+                    name,
+                    arguments: String::new(),
+                },
+            )),
+            StreamEvent::ToolCallDelta { index, fragment } => {
+                if let Some((_, call)) = self.calls.iter_mut().rev().find(|(i, _)| *i == index) {
+                    call.arguments.push_str(&fragment);
+                }
+            }
+            StreamEvent::Usage(u) => self.usage = Some(u),
+            StreamEvent::Finish(f) => self.finish = Some(f),
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finish.is_some()
+    }
+
+    pub fn finish(self, model: String) -> ChatResponse {
+        let mut message = Message::text(Role::Assistant, self.text);
+        if message.text_content().is_empty() {
+            message.content.clear();
+        }
+        message.tool_calls = self.calls.into_iter().map(|(_, c)| c).collect();
+        let finish_reason = self.finish.unwrap_or(if message.tool_calls.is_empty() {
+            FinishReason::Stop
+        } else {
+            FinishReason::ToolCalls
+        });
+        ChatResponse {
+            message,
+            finish_reason,
+            usage: self.usage,
+            model,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assembles_interleaved_tool_call_fragments() {
+        let mut a = StreamAssembler::default();
+        for e in [
+            StreamEvent::TextDelta("Let me ".into()),
+            StreamEvent::TextDelta("check.".into()),
+            StreamEvent::ToolCallStart {
+                index: 0,
+                id: "c1".into(),
+                name: "a".into(),
+            },
+            StreamEvent::ToolCallStart {
+                index: 1,
+                id: "c2".into(),
+                name: "b".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index: 0,
+                fragment: "{\"x\":".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index: 1,
+                fragment: "{}".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index: 0,
+                fragment: "1}".into(),
+            },
+            StreamEvent::Usage(Usage {
+                input_tokens: 3,
+                output_tokens: 4,
+                cached_input_tokens: None,
+            }),
+            StreamEvent::Finish(FinishReason::ToolCalls),
+        ] {
+            a.push(e);
+        }
+        let r = a.finish("m".into());
+        assert_eq!(r.message.text_content(), "Let me check.");
+        assert_eq!(r.message.tool_calls[0].arguments, "{\"x\":1}");
+        assert_eq!(r.message.tool_calls[1].arguments, "{}");
+        assert_eq!(r.finish_reason, FinishReason::ToolCalls);
+        assert_eq!(r.usage.map(|u| u.output_tokens), Some(4));
+    }
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let mut m = Message::text(Role::Assistant, "hi");
+        m.tool_calls.push(ToolCall {
+            id: "1".into(),
+            name: "t".into(),
+            arguments: "{}".into(),
+        });
+        let back: Message =
+            serde_json::from_str(&serde_json::to_string(&m).expect("json")).expect("parse");
+        assert_eq!(back, m);
+    }
+}

@@ -1,0 +1,8 @@
+//! The conversation data model the agent loop, the CLI and transcripts share. Nothing here
+//! knows about WebAssembly: providers and tools are reached through the traits in `agent`.
+
+mod error;
+mod message;
+
+pub use error::ProviderError;
+pub use message::*;

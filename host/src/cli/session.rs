@@ -1,0 +1,275 @@
+//! Setting up a conversation from flags: providers with their credentials, tools, the
+//! system prompt, the transcript and the first messages. Shared by `run` and `chat`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use base64::Engine as _;
+use wasmhost::agent::{
+    Agent, AgentConfig, ChatProvider, PluginProvider, PluginToolBox, RetryPolicy, ToolBox,
+    Transcript,
+};
+use wasmhost::chat::{ContentPart, ImageSource, Message, RequestOptions, Role};
+use wasmhost::plugin::ToolPlugin;
+use wasmhost::policy::DEFAULT_PROVIDER_TIMEOUT;
+use wasmhost::policy::credentials::{CredentialNeed, SecretSources, grant_provider};
+
+use super::UsageError;
+use super::config::Environment;
+
+/// What both `run` and `chat` take.
+#[derive(Debug, clap::Args)]
+pub struct SessionArgs {
+    /// The provider plugin: a shipped name (openai, anthropic) or a .wasm path.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub plugin: String,
+    /// The model (default: the provider's).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The API root, as the provider documents it (e.g. http://127.0.0.1:11434/v1).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// A tool plugin to offer the model (repeatable).
+    #[arg(long = "tool", value_name = "NAME|PATH")]
+    pub tools: Vec<String>,
+    /// A skills folder: loads the skills plugin with it, read-only.
+    #[arg(long, value_name = "DIR")]
+    pub skills: Option<PathBuf>,
+    /// An image to attach to the prompt (repeatable).
+    #[arg(long = "image", value_name = "FILE")]
+    pub images: Vec<PathBuf>,
+    /// Extra system instructions.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+    /// Provider calls per prompt before giving up on a final answer.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub max_turns: u32,
+    /// A provider to switch to when the main one keeps failing (repeatable, in order).
+    #[arg(long = "fallback", value_name = "NAME|PATH")]
+    pub fallbacks: Vec<String>,
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Wait for whole responses instead of streaming them.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// JSON Lines events on stdout (one per line, each with a `type`).
+    #[arg(long)]
+    pub json: bool,
+    /// Where to write the conversation as JSON Lines (default: a new file in the data folder).
+    #[arg(long, value_name = "FILE")]
+    pub transcript: Option<PathBuf>,
+    /// Continue the conversation in this transcript (and append to it).
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+}
+
+pub struct Session {
+    pub agent: Agent,
+    pub transcript: Transcript,
+    pub transcript_path: PathBuf,
+}
+
+const BASE_SYSTEM_PROMPT: &str = "You are a helpful assistant running inside wasmhost. \
+Use the tools you are given when they help; every tool call is shown to the user.";
+
+impl Session {
+    pub async fn open(env: &Environment, args: &SessionArgs) -> Result<Self> {
+        let sources = SecretSources::standard();
+        let mut providers: Vec<Arc<dyn ChatProvider>> = Vec::new();
+        let specs = std::iter::once((&args.plugin, args.base_url.as_deref()))
+            .chain(args.fallbacks.iter().map(|f| (f, None)));
+        for (spec, base_url) in specs {
+            providers.push(Arc::new(provider(env, spec, base_url, &sources).await?));
+        }
+        let tools = tool_box(env, args).await?;
+        let system = system_prompt(args, &tools).await;
+        let (transcript, transcript_path) = transcript(args, system)?;
+        let config = AgentConfig {
+            max_turns: args.max_turns,
+            stream: !args.no_stream,
+            retry: RetryPolicy::default(),
+            options: RequestOptions {
+                model: args.model.clone(),
+                temperature: args.temperature,
+                max_tokens: args.max_tokens,
+                stop: Vec::new(),
+            },
+            ..AgentConfig::default()
+        };
+        let tools: Arc<dyn ToolBox> = Arc::new(tools);
+        Ok(Self {
+            agent: Agent::new(providers, tools, config),
+            transcript,
+            transcript_path,
+        })
+    }
+}
+
+/// Loads a provider plugin and grants it its API host and credential.
+async fn provider(
+    env: &Environment,
+    spec: &str,
+    base_url_flag: Option<&str>,
+    sources: &SecretSources,
+) -> Result<PluginProvider> {
+    let mut provider = env.load(spec, None)?.into_provider()?;
+    let name = provider.plugin().name().to_string();
+    let info = provider
+        .info()
+        .await
+        .with_context(|| format!("cannot ask provider `{name}` about itself"))?;
+    let mut policy = (*provider.plugin().policy).clone();
+    if !env.policy.sets_timeout(&name) {
+        policy.limits.timeout = DEFAULT_PROVIDER_TIMEOUT;
+    }
+    // Precedence: the provider's default < wasmhost.toml < environment < flag.
+    let env_var = format!("{}_BASE_URL", name.to_ascii_uppercase().replace('-', "_"));
+    let base_url = base_url_flag
+        .map(str::to_string)
+        .or_else(|| std::env::var(&env_var).ok().filter(|v| !v.is_empty()))
+        .or_else(|| policy.config.get("base-url").cloned())
+        .unwrap_or(info.default_base_url.clone());
+    let need = info.credential.as_ref().map(|c| CredentialNeed {
+        header: c.header.clone(),
+        prefix: c.prefix.clone(),
+        env_var: c.env_var.clone(),
+        required: c.required,
+    });
+    let secrets = grant_provider(
+        &mut policy,
+        base_url.trim_end_matches('/'),
+        need.as_ref(),
+        sources,
+    )?;
+    provider.set_policy(policy);
+    Ok(PluginProvider::new(provider, info.default_model, secrets))
+}
+
+async fn tool_box(env: &Environment, args: &SessionArgs) -> Result<PluginToolBox> {
+    let mut plugins: Vec<ToolPlugin> = Vec::new();
+    for spec in &args.tools {
+        plugins.push(env.load(spec, args.skills.as_deref())?.into_tool()?);
+    }
+    let has_skills = plugins.iter().any(|p| p.plugin().name() == "skills");
+    if let (Some(dir), false) = (&args.skills, has_skills) {
+        plugins.push(env.load("skills", Some(dir))?.into_tool()?);
+    }
+    Ok(PluginToolBox::new(plugins).await?)
+}
+
+/// Most skills text the system prompt carries (~1,000 tokens): the model reads a whole
+/// SKILL.md only when it needs it.
+const SKILLS_CATALOG_BUDGET: usize = 4_000;
+
+async fn system_prompt(args: &SessionArgs, tools: &PluginToolBox) -> String {
+    let mut prompt = BASE_SYSTEM_PROMPT.to_string();
+    if let Some(extra) = &args.system {
+        prompt = format!("{prompt}\n\n{extra}");
+    }
+    if let Some(catalog) = skills_catalog(tools).await {
+        prompt = format!("{prompt}\n\n{catalog}");
+    }
+    prompt
+}
+
+/// The skills' names and descriptions, within the budget, for progressive disclosure.
+async fn skills_catalog(tools: &PluginToolBox) -> Option<String> {
+    let plugin = tools.plugin_for("list_skills")?;
+    let listing = plugin.call("list_skills", "{}").await.ok()?.ok()?;
+    let parsed: serde_json::Value = serde_json::from_str(&listing).ok()?;
+    let skills = parsed["skills"].as_array()?;
+    if skills.is_empty() {
+        return None;
+    }
+    let mut text = String::from(
+        "Skills are available. Each is a folder of instructions for one kind of task. When a \
+         task matches one, call get_skill with its name and follow its instructions.\n",
+    );
+    for (i, skill) in skills.iter().enumerate() {
+        let line = format!(
+            "- {}: {}\n",
+            skill["name"].as_str().unwrap_or("?"),
+            skill["description"].as_str().unwrap_or("")
+        );
+        if text.len() + line.len() > SKILLS_CATALOG_BUDGET {
+            text.push_str(&format!(
+                "- … and {} more: call list_skills.\n",
+                skills.len() - i
+            ));
+            break;
+        }
+        text.push_str(&line);
+    }
+    Some(text)
+}
+
+fn transcript(args: &SessionArgs, system: String) -> Result<(Transcript, PathBuf)> {
+    let history = match &args.resume {
+        Some(path) => Transcript::read(path)?,
+        None => Vec::new(),
+    };
+    let path = match (&args.transcript, &args.resume) {
+        (Some(path), _) => path.clone(),
+        (None, Some(resumed)) => resumed.clone(),
+        (None, None) => default_transcript_path()?,
+    };
+    if args.resume.is_none() && path.metadata().is_ok_and(|m| m.len() > 0) {
+        anyhow::bail!(UsageError(format!(
+            "transcript {} already holds a conversation: continue it with --resume {}",
+            path.display(),
+            path.display()
+        )));
+    }
+    let fresh = history.is_empty();
+    let mut transcript = Transcript::append_to(&path, history)?;
+    if fresh {
+        transcript.push(Message::text(Role::System, system))?;
+    }
+    Ok((transcript, path))
+}
+
+fn default_transcript_path() -> Result<PathBuf> {
+    let dir = directories::ProjectDirs::from("", "", "wasmhost")
+        .map(|d| d.data_dir().join("transcripts"))
+        .unwrap_or_else(|| PathBuf::from(".wasmhost-transcripts"));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Ok(dir.join(format!("{stamp}-{}.jsonl", std::process::id())))
+}
+
+/// The user's message: the prompt and any images.
+pub fn user_message(prompt: &str, images: &[PathBuf]) -> Result<Message> {
+    let mut message = Message::text(Role::User, prompt);
+    for path in images {
+        message.content.push(image_part(path)?);
+    }
+    Ok(message)
+}
+
+fn image_part(path: &Path) -> Result<ContentPart> {
+    let media_type = match path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        _ => anyhow::bail!(UsageError(format!(
+            "--image {}: use a .png, .jpg, .gif or .webp file",
+            path.display()
+        ))),
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("--image {}", path.display()))?;
+    Ok(ContentPart::Image {
+        media_type: media_type.to_string(),
+        source: ImageSource::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
+    })
+}
