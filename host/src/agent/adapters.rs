@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{BoxFuture, ChatProvider, EventCallback, ToolBox};
 use crate::chat::{ChatRequest, ChatResponse, ProviderError, ToolSpec};
-use crate::plugin::{PluginError, ProviderPlugin, ToolPlugin};
+use crate::plugin::{ModelInfo, PluginError, ProviderPlugin, ToolPlugin};
 
 /// A provider plugin, with the secrets it must never echo redacted from its errors.
 pub struct PluginProvider {
@@ -26,6 +26,23 @@ impl PluginProvider {
             default_model,
             secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
         }
+    }
+
+    /// The API root this provider was granted.
+    pub fn base_url(&self) -> &str {
+        self.plugin
+            .plugin()
+            .policy
+            .config
+            .get("base-url")
+            .map_or("", String::as_str)
+    }
+
+    pub async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
+        self.plugin
+            .list_models()
+            .await
+            .map_err(|e| e.map_message(|m| self.redact(m)))
     }
 
     fn redact(&self, text: &str) -> String {

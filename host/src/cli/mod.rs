@@ -2,9 +2,11 @@
 //! logic the library does not expose.
 
 mod call;
+mod chat;
 mod config;
 mod inspect;
 mod logs;
+mod providers;
 mod render;
 mod run;
 mod session;
@@ -43,6 +45,12 @@ enum Command {
     Call(call::CallArgs),
     /// Answer one prompt with a provider plugin and tools, then exit.
     Run(run::RunArgs),
+    /// A conversation in the terminal, with the same options as `run`.
+    Chat(chat::ChatArgs),
+    /// The installed provider plugins and whether each has a credential.
+    Providers(providers::ProvidersArgs),
+    /// The models a provider's API offers (cached for an hour).
+    Models(providers::ModelsArgs),
 }
 
 /// Exit codes: 0 success, 1 runtime error, 2 usage error (clap uses 2 for its own).
@@ -64,6 +72,9 @@ pub fn main() -> ExitCode {
             Command::Inspect(args) => inspect::run(&env, args).await,
             Command::Call(args) => call::run(&env, args).await,
             Command::Run(args) => run::run(&env, args).await,
+            Command::Chat(args) => chat::run(&env, args).await,
+            Command::Providers(args) => providers::list(&env, args).await,
+            Command::Models(args) => providers::models(&env, args).await,
         }
     });
     match result {

@@ -109,7 +109,7 @@ impl Session {
 }
 
 /// Loads a provider plugin and grants it its API host and credential.
-async fn provider(
+pub async fn provider(
     env: &Environment,
     spec: &str,
     base_url_flag: Option<&str>,

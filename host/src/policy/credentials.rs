@@ -52,6 +52,11 @@ impl SecretSources {
         }
     }
 
+    /// Whether `var` has a non-empty value in these sources.
+    pub fn has(&self, var: &str) -> bool {
+        self.lookup(var).is_some()
+    }
+
     fn lookup(&self, var: &str) -> Option<String> {
         let from_env = self
             .use_process_env

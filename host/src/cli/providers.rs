@@ -1,0 +1,203 @@
+//! `wasmhost providers` and `wasmhost models`: which providers are installed, whether each
+//! has a credential, and what models an API offers.
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use wasmhost::plugin::{self, ModelInfo, World};
+use wasmhost::policy::credentials::SecretSources;
+
+use super::config::Environment;
+
+#[derive(Debug, clap::Args)]
+pub struct ProvidersArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Row {
+    name: String,
+    path: String,
+    version: String,
+    default_model: String,
+    base_url: String,
+    credential: String,
+}
+
+pub async fn list(env: &Environment, args: ProvidersArgs) -> Result<ExitCode> {
+    let sources = SecretSources::standard();
+    let mut rows = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for dir in plugin::search_dirs() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut paths: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let spec = path.display().to_string();
+            let row = match env.load(&spec, None).map(|p| (p.world, p)) {
+                Ok((World::Provider, plugin)) => {
+                    let name = plugin.name().to_string();
+                    if !seen.insert(name.clone()) {
+                        continue;
+                    }
+                    let provider = plugin.into_provider()?;
+                    match provider.info().await {
+                        Ok(info) => {
+                            let has_secret = provider.plugin().policy.secret.is_some();
+                            let credential = match &info.credential {
+                                None => "not needed".to_string(),
+                                Some(_) if has_secret => "set in wasmhost.toml".to_string(),
+                                Some(c) if sources.has(&c.env_var) => {
+                                    format!("set ({})", c.env_var)
+                                }
+                                Some(c) if !c.required => format!("optional ({})", c.env_var),
+                                Some(c) => format!("missing: set {}", c.env_var),
+                            };
+                            Row {
+                                name,
+                                path: spec,
+                                version: info.version,
+                                default_model: info.default_model,
+                                base_url: info.default_base_url,
+                                credential,
+                            }
+                        }
+                        Err(e) => broken(name, spec, e.to_string()),
+                    }
+                }
+                Ok(_) => continue,
+                Err(e) => broken(
+                    path.file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    spec,
+                    format!("{e:#}"),
+                ),
+            };
+            rows.push(row);
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if rows.is_empty() {
+        println!(
+            "no provider plugins found in {}",
+            plugin::search_dirs()
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    } else {
+        for r in &rows {
+            println!(
+                "{:<12} {:<8} {:<24} {:<32} {}",
+                r.name, r.version, r.default_model, r.base_url, r.credential
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn broken(name: String, path: String, error: String) -> Row {
+    Row {
+        name,
+        path,
+        version: "-".into(),
+        default_model: "-".into(),
+        base_url: "-".into(),
+        credential: format!("does not load: {error}"),
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ModelsArgs {
+    /// The provider plugin.
+    #[arg(long, value_name = "NAME|PATH")]
+    plugin: String,
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Ask the API even when a cached list is fresh.
+    #[arg(long)]
+    refresh: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+/// How long a model list is reused.
+const MODELS_TTL: Duration = Duration::from_secs(3600);
+
+#[derive(Serialize, Deserialize)]
+struct CachedModels {
+    base_url: String,
+    fetched_at_secs: u64,
+    models: Vec<ModelInfo>,
+}
+
+pub async fn models(env: &Environment, args: ModelsArgs) -> Result<ExitCode> {
+    let provider = super::session::provider(
+        env,
+        &args.plugin,
+        args.base_url.as_deref(),
+        &SecretSources::standard(),
+    )
+    .await?;
+    let base_url = provider.base_url().to_string();
+    let cache_file = directories::ProjectDirs::from("", "", "wasmhost").map(|d| {
+        let key = blake3::hash(format!("{}\n{base_url}", args.plugin).as_bytes()).to_hex();
+        d.cache_dir()
+            .join("models")
+            .join(format!("{}.json", &key[..24]))
+    });
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let cached = cache_file
+        .as_ref()
+        .filter(|_| !args.refresh)
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice::<CachedModels>(&b).ok())
+        .filter(|c| {
+            c.base_url == base_url && now.saturating_sub(c.fetched_at_secs) < MODELS_TTL.as_secs()
+        });
+    let models = match cached {
+        Some(c) => c.models,
+        None => {
+            let models = provider
+                .list_models()
+                .await
+                .with_context(|| format!("cannot list the models of {base_url}"))?;
+            if let Some(path) = &cache_file {
+                let entry = CachedModels {
+                    base_url: base_url.clone(),
+                    fetched_at_secs: now,
+                    models: models.clone(),
+                };
+                if let (Some(dir), Ok(bytes)) = (path.parent(), serde_json::to_vec(&entry)) {
+                    let _ = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(path, bytes));
+                }
+            }
+            models
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&models)?);
+    } else {
+        for m in &models {
+            match m.context_window {
+                Some(n) => println!("{}  ({n} tokens)", m.id),
+                None => println!("{}", m.id),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
