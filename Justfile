@@ -18,9 +18,15 @@ vendor-wit:
 
 # Build the shipped plugins and put them next to the debug binary.
 plugins: setup
-    cargo build --release --target wasm32-wasip2 --target-dir target/wasm -p skills
+    cargo build --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic
     mkdir -p {{plugin_dir}}
-    cp {{wasm_out}}/skills.wasm {{plugin_dir}}/
+    cp {{wasm_out}}/skills.wasm {{wasm_out}}/openai.wasm {{wasm_out}}/anthropic.wasm {{plugin_dir}}/
+
+# Install wasmhost and the shipped plugins (next to the binary, where it finds them by name).
+install: plugins
+    cargo install --locked --path host
+    mkdir -p "${CARGO_HOME:-$HOME/.cargo}/bin/plugins"
+    cp {{plugin_dir}}/*.wasm "${CARGO_HOME:-$HOME/.cargo}/bin/plugins/"
 
 # Build the host and the plugins.
 build: plugins
@@ -36,12 +42,13 @@ demo: build
 lint:
     cargo fmt --all -- --check
     cargo clippy --all-targets -- -D warnings
-    cargo clippy --release --target wasm32-wasip2 --target-dir target/wasm -p skills -- -D warnings
+    cargo clippy --all-targets -p skills -p provider-kit -p openai -p anthropic -- -D warnings
+    cargo clippy --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic -- -D warnings
 
 # Every test: lints, unit tests, and end-to-end tests on real components.
 test: setup lint
     cargo test
-    cargo test -p skills
+    cargo test -p skills -p provider-kit -p openai -p anthropic
 
 # Benchmarks: prints a table of figures with native baselines from the same run.
 bench: setup

@@ -23,6 +23,8 @@ const COMPONENTS: &[(&str, &str, &str)] = &[
     ("FUTURE_API", "future-api", "future_api.wasm"),
     ("ECHO_PROVIDER", "echo-provider", "echo_provider.wasm"),
     ("SKILLS", "skills", "skills.wasm"),
+    ("OPENAI", "openai", "openai.wasm"),
+    ("ANTHROPIC", "anthropic", "anthropic.wasm"),
 ];
 
 /// Variables cargo sets for this build script (or that steer the outer build) that the

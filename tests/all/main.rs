@@ -1,6 +1,7 @@
 //! End-to-end tests: real components (built by `tests/build.rs`) in the real sandbox, and
 //! the real `wasmhost` binary. One test binary, so the build links once.
 
+mod agent;
 mod cache;
 mod cli;
 mod filesystem;

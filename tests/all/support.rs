@@ -95,15 +95,32 @@ pub fn wasmhost_bin() -> PathBuf {
 
 /// Runs `wasmhost ARGS` with the shipped plugins on its search path and the test cache.
 pub fn wasmhost(args: &[&str], cwd: &Path) -> Output {
-    Command::new(wasmhost_bin())
+    wasmhost_env(args, cwd, &[])
+}
+
+/// Like [`wasmhost`], with extra environment variables. No API key of the developer's
+/// environment leaks into a test.
+pub fn wasmhost_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(wasmhost_bin());
+    command
         .args(args)
         .current_dir(cwd)
         .env("WASMHOST_PLUGIN_PATH", guests::PLUGIN_DIR)
         .env("WASMHOST_CACHE_DIR", cache_dir())
         .env_remove("WASMHOST_CONFIG")
         .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("wasmhost runs")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("ANTHROPIC_BASE_URL")
+        // Caches, data and config stay inside the test's folder.
+        .env("XDG_CACHE_HOME", cwd.join(".cache"))
+        .env("XDG_DATA_HOME", cwd.join(".data"))
+        .env("XDG_CONFIG_HOME", cwd.join(".config"));
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("wasmhost runs")
 }
 
 pub fn stdout(o: &Output) -> String {

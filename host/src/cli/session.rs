@@ -48,6 +48,13 @@ pub struct SessionArgs {
     /// A provider to switch to when the main one keeps failing (repeatable, in order).
     #[arg(long = "fallback", value_name = "NAME|PATH")]
     pub fallbacks: Vec<String>,
+    /// Retries of a failed provider call (rate limits, 5xx, timeouts, dropped streams)
+    /// before falling back or giving up.
+    #[arg(long, default_value_t = RetryPolicy::default().max_retries, value_name = "N")]
+    pub max_retries: u32,
+    /// The longest one provider response may take, in seconds.
+    #[arg(long, default_value_t = 600.0, value_name = "SECS")]
+    pub request_timeout: f64,
     #[arg(long)]
     pub temperature: Option<f32>,
     #[arg(long, value_name = "N")]
@@ -90,14 +97,22 @@ impl Session {
         let config = AgentConfig {
             max_turns: args.max_turns,
             stream: !args.no_stream,
-            retry: RetryPolicy::default(),
+            retry: RetryPolicy {
+                max_retries: args.max_retries,
+                ..RetryPolicy::default()
+            },
+            request_timeout: std::time::Duration::try_from_secs_f64(args.request_timeout)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    UsageError("--request-timeout takes a positive number of seconds".into())
+                })?,
             options: RequestOptions {
                 model: args.model.clone(),
                 temperature: args.temperature,
                 max_tokens: args.max_tokens,
                 stop: Vec::new(),
             },
-            ..AgentConfig::default()
         };
         let tools: Arc<dyn ToolBox> = Arc::new(tools);
         Ok(Self {

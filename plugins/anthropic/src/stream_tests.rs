@@ -1,0 +1,166 @@
+use provider_kit::llm_types::{FinishReason, ServerError, Usage};
+use provider_kit::stream::{CUT_SHORT, Chunks, EventStream, Transcript, collect};
+
+use super::*;
+
+const TEXT: &[u8] = include_bytes!("../fixtures/text.sse");
+const TOOL_USE: &[u8] = include_bytes!("../fixtures/tool_use.sse");
+const ERROR: &[u8] = include_bytes!("../fixtures/error.sse");
+const CUT: &[u8] = include_bytes!("../fixtures/cut.sse");
+
+fn run(body: &[u8], chunk: usize) -> Transcript {
+    collect(EventStream::new(
+        Chunks::split(body, chunk),
+        MessageStream::default(),
+    ))
+}
+
+/// The transcript, checked to be the same for every way of cutting the body into chunks
+/// and with CRLF line ends.
+fn transcript(body: &[u8]) -> Transcript {
+    let whole = run(body, body.len().max(1));
+    for size in [1, 2, 3, 5, 17, 64, 333] {
+        assert_eq!(run(body, size), whole, "chunks of {size}");
+    }
+    let crlf = String::from_utf8_lossy(body).replace('\n', "\r\n");
+    assert_eq!(run(crlf.as_bytes(), 7), whole, "CRLF");
+    whole
+}
+
+fn text(s: &str) -> StreamEvent {
+    StreamEvent::TextDelta(s.into())
+}
+
+fn start(index: u32, id: &str, name: &str) -> StreamEvent {
+    StreamEvent::ToolCallStart(ToolCallStart {
+        index,
+        id: id.into(),
+        name: name.into(),
+    })
+}
+
+fn args(index: u32, fragment: &str) -> StreamEvent {
+    StreamEvent::ToolCallDelta(ToolCallDelta {
+        index,
+        arguments_fragment: fragment.into(),
+    })
+}
+
+#[test]
+fn text_with_pings_then_usage_then_finish() {
+    assert_eq!(
+        transcript(TEXT),
+        Transcript {
+            events: vec![
+                text("Hello"),
+                text("! Ça"),
+                text(" va"),
+                text(" 😀"),
+                text("?"),
+                StreamEvent::Usage(Usage {
+                    input_tokens: 1825,
+                    output_tokens: 15,
+                    cached_input_tokens: Some(1800)
+                }),
+                StreamEvent::Finish(FinishReason::Stop),
+            ],
+            error: None,
+        }
+    );
+}
+
+#[test]
+fn text_then_tool_calls_by_content_block_index() {
+    let transcript = transcript(TOOL_USE);
+    assert_eq!(transcript.error, None);
+    assert_eq!(
+        transcript.events,
+        [
+            text("Okay"),
+            text(","),
+            text(" let"),
+            text("'s check"),
+            text(" the weather and the time."),
+            start(1, "toolu_01T1x1fJ34qAmk2tNTrN7Up6", "get_weather"),
+            args(1, "{\"location\":"),
+            args(1, " \"San"),
+            args(1, " Francisc"),
+            args(1, "o,"),
+            args(1, " CA\""),
+            args(1, ", "),
+            args(1, "\"unit\": \"fah"),
+            args(1, "renheit\"}"),
+            start(2, "toolu_01Lq9Sdf7gU3yqJbaUV5kNrq", "get_time"),
+            args(2, "{\"tz\": "),
+            args(2, "\"America/"),
+            args(2, "Los_Angeles\"}"),
+            // A tool without arguments still gets an object.
+            start(3, "toolu_01NoArgs", "now"),
+            args(3, "{}"),
+            StreamEvent::Usage(Usage {
+                input_tokens: 472,
+                output_tokens: 89,
+                cached_input_tokens: None
+            }),
+            StreamEvent::Finish(FinishReason::ToolCalls),
+        ]
+    );
+}
+
+#[test]
+fn overloaded_mid_stream_is_a_retryable_529() {
+    let transcript = transcript(ERROR);
+    assert_eq!(transcript.events, [text("Partial")]);
+    assert_eq!(
+        transcript.error,
+        Some(ProviderError::Server(ServerError {
+            status: Some(529),
+            message: "overloaded_error: Overloaded".into(),
+            retryable: true,
+        }))
+    );
+}
+
+#[test]
+fn a_stream_cut_before_message_stop_is_a_network_error() {
+    let transcript = transcript(CUT);
+    assert_eq!(transcript.events, [text("The answer is"), text(" 4")]);
+    assert_eq!(
+        transcript.error,
+        Some(ProviderError::Network(CUT_SHORT.into()))
+    );
+}
+
+#[test]
+fn unknown_events_are_ignored_and_malformed_ones_are_errors() {
+    let body = concat!(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n",
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hmm\"}}\n\n",
+        "event: something_new\ndata: {\"type\":\"something_new\",\"x\":1}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"max_tokens\"},\"usage\":{\"output_tokens\":9}}\n\n",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    );
+    assert_eq!(
+        transcript(body.as_bytes()).events,
+        [
+            StreamEvent::Usage(Usage {
+                input_tokens: 3,
+                output_tokens: 9,
+                cached_input_tokens: None
+            }),
+            StreamEvent::Finish(FinishReason::Length),
+        ]
+    );
+    let broken =
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":\n\n";
+    assert!(matches!(
+        run(broken.as_bytes(), 5).error,
+        Some(ProviderError::Other(m)) if m.contains("not the expected JSON")
+    ));
+    let odd_error = "event: error\ndata: upstream connect error\n\n";
+    assert!(matches!(
+        run(odd_error.as_bytes(), 5).error,
+        Some(ProviderError::Server(_))
+    ));
+}

@@ -1,0 +1,210 @@
+use provider_kit::llm_types::{ServerError, Usage};
+use provider_kit::stream::{CUT_SHORT, Chunks, EventStream, Transcript, collect};
+
+use super::*;
+
+const TEXT: &[u8] = include_bytes!("../fixtures/text.sse");
+const TOOL_CALLS: &[u8] = include_bytes!("../fixtures/tool_calls.sse");
+const ERROR: &[u8] = include_bytes!("../fixtures/error.sse");
+const CUT: &[u8] = include_bytes!("../fixtures/cut.sse");
+const OLLAMA_TOOL: &[u8] = include_bytes!("../fixtures/ollama_tool.sse");
+
+fn run(body: &[u8], chunk: usize) -> Transcript {
+    collect(EventStream::new(
+        Chunks::split(body, chunk),
+        ChatStream::new("gpt-4o-mini"),
+    ))
+}
+
+/// The transcript, checked to be the same for every way of cutting the body into chunks
+/// and with CRLF line ends.
+fn transcript(body: &[u8]) -> Transcript {
+    let whole = run(body, body.len().max(1));
+    for size in [1, 2, 3, 5, 17, 64, 333] {
+        assert_eq!(run(body, size), whole, "chunks of {size}");
+    }
+    let crlf = String::from_utf8_lossy(body).replace('\n', "\r\n");
+    assert_eq!(run(crlf.as_bytes(), 7), whole, "CRLF");
+    whole
+}
+
+fn text(s: &str) -> StreamEvent {
+    StreamEvent::TextDelta(s.into())
+}
+
+fn start(index: u32, id: &str, name: &str) -> StreamEvent {
+    StreamEvent::ToolCallStart(ToolCallStart {
+        index,
+        id: id.into(),
+        name: name.into(),
+    })
+}
+
+fn args(index: u32, fragment: &str) -> StreamEvent {
+    StreamEvent::ToolCallDelta(ToolCallDelta {
+        index,
+        arguments_fragment: fragment.into(),
+    })
+}
+
+#[test]
+fn text_then_usage_then_finish() {
+    assert_eq!(
+        transcript(TEXT),
+        Transcript {
+            events: vec![
+                text("Hello"),
+                text("!"),
+                text(" Ça"),
+                text(" va"),
+                text(" 😀"),
+                text("?"),
+                StreamEvent::Usage(Usage {
+                    input_tokens: 19,
+                    output_tokens: 7,
+                    cached_input_tokens: Some(0)
+                }),
+                StreamEvent::Finish(FinishReason::Stop),
+            ],
+            error: None,
+        }
+    );
+}
+
+#[test]
+fn two_tool_calls_with_arguments_over_many_chunks() {
+    let transcript = transcript(TOOL_CALLS);
+    assert_eq!(transcript.error, None);
+    let events = &transcript.events;
+    assert_eq!(
+        events[0],
+        start(0, "call_DdmO9pD3xa9XTPNJ32zg2hcA", "get_weather")
+    );
+    assert_eq!(events[1], args(0, "{\""));
+    // Every fragment is passed on as it came, in order, tagged with its call.
+    let arguments = |index: u32| -> String {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ToolCallDelta(d) if d.index == index => {
+                    Some(d.arguments_fragment.as_str())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(arguments(0), r#"{"location":"Paris, France"}"#);
+    assert_eq!(arguments(1), r#"{"tz":"Europe/Paris"}"#);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::ToolCallDelta(_)))
+            .count(),
+        13
+    );
+    assert!(events.contains(&start(1, "call_ABCGSFDsfdgqfL8iYXcm3tCF", "get_time")));
+    assert_eq!(
+        events[events.len() - 2..],
+        [
+            StreamEvent::Usage(Usage {
+                input_tokens: 82,
+                output_tokens: 17,
+                cached_input_tokens: Some(64)
+            }),
+            StreamEvent::Finish(FinishReason::ToolCalls),
+        ]
+    );
+}
+
+#[test]
+fn a_whole_call_in_one_chunk_and_stop_means_tool_calls() {
+    assert_eq!(
+        transcript(OLLAMA_TOOL).events,
+        [
+            start(0, "call_x1", "now"),
+            args(0, "{}"),
+            StreamEvent::Finish(FinishReason::ToolCalls)
+        ]
+    );
+}
+
+#[test]
+fn an_error_chunk_ends_the_stream_after_the_text_before_it() {
+    let transcript = transcript(ERROR);
+    assert_eq!(transcript.events, [text("Partial")]);
+    assert_eq!(
+        transcript.error,
+        Some(ProviderError::Server(ServerError {
+            status: None,
+            message: "The server had an error while processing your request. Sorry about that!"
+                .into(),
+            retryable: true,
+        }))
+    );
+}
+
+#[test]
+fn a_cut_stream_is_a_network_error() {
+    let transcript = transcript(CUT);
+    assert_eq!(transcript.events, [text("The answer is")]);
+    assert_eq!(
+        transcript.error,
+        Some(ProviderError::Network(CUT_SHORT.into()))
+    );
+    // Finish reason and usage but no [DONE]: still cut.
+    let no_done = TEXT
+        .strip_suffix(b"data: [DONE]\n\n")
+        .expect("fixture ends with [DONE]");
+    assert_eq!(
+        run(no_done, 50).error,
+        Some(ProviderError::Network(CUT_SHORT.into()))
+    );
+}
+
+#[test]
+fn malformed_json_is_quoted_shortened() {
+    let body = format!("data: {{\"choices\": [{}\n\n", "x".repeat(1000));
+    match run(body.as_bytes(), 100).error {
+        Some(ProviderError::Other(m)) => {
+            assert!(
+                m.starts_with("the API sent a stream chunk that is not the expected JSON"),
+                "{m}"
+            );
+            assert!(m.len() < 500, "{m}");
+            assert!(m.ends_with('…'), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn fragments_without_index_or_before_the_name() {
+    let body = concat!(
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"id\":\"c9\",\"function\":{\"arguments\":\"{\\\"a\\\"\"}}]}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\":1}\"}}]}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
+        "data: [DONE]\n\n",
+    );
+    assert_eq!(
+        transcript(body.as_bytes()).events,
+        [
+            start(0, "c9", "f"),
+            args(0, "{\"a\":1}"),
+            StreamEvent::Finish(FinishReason::ToolCalls)
+        ]
+    );
+    let nameless = "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{}\"}}]}}]}\n\ndata: [DONE]\n\n";
+    assert!(matches!(
+        run(nameless.as_bytes(), 9).error,
+        Some(ProviderError::Other(_))
+    ));
+}
+
+#[test]
+fn an_error_event_and_context_overflow_mid_stream() {
+    let body = "event: error\ndata: {\"message\":\"This model's maximum context length is 8192 tokens\",\"type\":\"invalid_request_error\"}\n\n";
+    assert!(matches!(
+        run(body.as_bytes(), 10).error,
+        Some(ProviderError::ContextOverflow(_))
+    ));
+}

@@ -1,0 +1,97 @@
+//! Shorthands for building `llm-types` values in the plugins' unit tests.
+
+use crate::llm_types::{
+    ChatRequest, ContentPart, Image, ImageSource, Message, RequestOptions, Role, ToolCall,
+    ToolResult, ToolSpec,
+};
+
+pub fn text(text: &str) -> ContentPart {
+    ContentPart::Text(text.into())
+}
+
+pub fn image_bytes(media_type: &str, bytes: &[u8]) -> ContentPart {
+    ContentPart::Image(Image {
+        media_type: media_type.into(),
+        source: ImageSource::Bytes(bytes.to_vec()),
+    })
+}
+
+pub fn image_url(media_type: &str, url: &str) -> ContentPart {
+    ContentPart::Image(Image {
+        media_type: media_type.into(),
+        source: ImageSource::Url(url.into()),
+    })
+}
+
+pub fn message_with(role: Role, content: Vec<ContentPart>) -> Message {
+    Message {
+        role,
+        content,
+        tool_calls: Vec::new(),
+        tool_result: None,
+    }
+}
+
+pub fn system(text_: &str) -> Message {
+    message_with(Role::System, vec![text(text_)])
+}
+
+pub fn user(text_: &str) -> Message {
+    message_with(Role::User, vec![text(text_)])
+}
+
+/// An assistant turn with optional text and the tool calls it asked for.
+pub fn assistant(text_: &str, calls: Vec<ToolCall>) -> Message {
+    let content = if text_.is_empty() {
+        Vec::new()
+    } else {
+        vec![text(text_)]
+    };
+    Message {
+        tool_calls: calls,
+        ..message_with(Role::Assistant, content)
+    }
+}
+
+pub fn call(id: &str, name: &str, arguments: &str) -> ToolCall {
+    ToolCall {
+        id: id.into(),
+        name: name.into(),
+        arguments: arguments.into(),
+    }
+}
+
+/// A `tool` message answering the call `call_id`.
+pub fn tool_result(call_id: &str, name: &str, content: &str, is_error: bool) -> Message {
+    Message {
+        tool_result: Some(ToolResult {
+            call_id: call_id.into(),
+            name: name.into(),
+            content: content.into(),
+            is_error,
+        }),
+        ..message_with(Role::Tool, vec![text(content)])
+    }
+}
+
+pub fn tool_spec(name: &str, description: &str, schema: &str) -> ToolSpec {
+    ToolSpec {
+        name: name.into(),
+        description: description.into(),
+        parameters_schema: schema.into(),
+    }
+}
+
+/// A request with default options.
+pub fn request(messages: Vec<Message>, tools: Vec<ToolSpec>) -> ChatRequest {
+    ChatRequest {
+        messages,
+        tools,
+        options: RequestOptions {
+            model: None,
+            temperature: None,
+            max_tokens: None,
+            stop: Vec::new(),
+        },
+    }
+}

@@ -1,0 +1,645 @@
+//! `wasmhost run` end to end: the real binary, the real provider plugins and the skills
+//! and hostile tool plugins, over loopback HTTP to fakes that speak each API as documented
+//! and check every request our plugins send.
+
+use serde_json::Value;
+use wasmhost_e2e::fake::Reply;
+use wasmhost_e2e::fake::anthropic::{self, FakeAnthropic};
+use wasmhost_e2e::fake::openai::{self, FakeOpenAi};
+
+use crate::support::{repo_root, stderr, stdout, wasmhost_env};
+
+struct Run {
+    output: std::process::Output,
+    events: Vec<Value>,
+    transcript: Vec<Value>,
+}
+
+impl Run {
+    fn of_type(&self, kind: &str) -> Vec<&Value> {
+        self.events.iter().filter(|e| e["type"] == kind).collect()
+    }
+
+    fn final_text(&self) -> String {
+        let finals: Vec<&Value> = self
+            .of_type("message")
+            .into_iter()
+            .filter(|m| m["final"] == true)
+            .collect();
+        assert_eq!(finals.len(), 1, "one final message: {:#?}", self.events);
+        finals[0]["message"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+}
+
+/// `wasmhost run --json` with `args` in a fresh folder; the transcript lands there too.
+fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_in(&tempfile::tempdir().expect("tempdir"), args, env)
+}
+
+fn run_in(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let transcript = dir.path().join("transcript.jsonl");
+    let mut full = vec!["run", "--json"];
+    let t = transcript.display().to_string();
+    if !args.contains(&"--resume") && !args.contains(&"--transcript") {
+        full.extend(["--transcript", &t]);
+    }
+    full.extend(args);
+    let output = wasmhost_env(&full, dir.path(), env);
+    let events = stdout(&output)
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {l}\nstderr: {}", stderr(&output)))
+        })
+        .collect();
+    let transcript = std::fs::read_to_string(&transcript)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("transcript line"))
+        .collect();
+    Run {
+        output,
+        events,
+        transcript,
+    }
+}
+
+const OPENAI_KEY: (&str, &str) = ("OPENAI_API_KEY", FakeOpenAi::KEY);
+const ANTHROPIC_KEY: (&str, &str) = ("ANTHROPIC_API_KEY", FakeAnthropic::KEY);
+
+fn skills() -> String {
+    repo_root().join("skills").display().to_string()
+}
+
+fn openai_skill_script() -> Vec<Reply> {
+    vec![
+        Reply::chat("Let me look.").with_tool_call("call_1", "list_skills", "{}"),
+        Reply::chat("")
+            .with_tool_call("call_2", "get_skill", r#"{"name":"unit-converter"}"#)
+            .with_tool_call(
+                "call_3",
+                "read_file_in_skill",
+                r#"{"name":"unit-converter","path":"references/units.md"}"#,
+            ),
+        Reply::chat("10 km is 6.21 miles.").with_usage(120, 9),
+    ]
+}
+
+#[test]
+fn openai_streams_a_run_with_tool_calls() {
+    let fake = FakeOpenAi::start(openai_skill_script());
+    let url = fake.base_url();
+    let r = run(
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--skills",
+            &skills(),
+            "How far is 10 km in miles?",
+        ],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    fake.assert_no_violations();
+    assert_eq!(r.final_text(), "10 km is 6.21 miles.");
+
+    let calls: Vec<&str> = r
+        .of_type("tool_call")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(calls, ["list_skills", "get_skill", "read_file_in_skill"]);
+    let results = r.of_type("tool_result");
+    assert!(results.iter().all(|t| t["ok"] == true), "{results:#?}");
+    assert!(
+        results[0]["output"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unit-converter")
+    );
+    // Text arrived as deltas, not only in the final message.
+    let streamed: String = r
+        .of_type("text")
+        .iter()
+        .map(|t| t["text"].as_str().unwrap_or(""))
+        .collect();
+    assert!(streamed.contains("10 km is 6.21 miles."), "{streamed}");
+
+    let requests = fake.chat_requests();
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Bearer {}", FakeOpenAi::KEY).as_str())
+        );
+        assert!(request.is_stream());
+    }
+    // The skills catalog is in the system prompt; every tool call has its result.
+    let last = &requests[2].body["messages"];
+    assert!(
+        last[0]["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unit-converter"),
+        "{last:#}"
+    );
+    let tool_messages: Vec<&Value> = last
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .collect();
+    assert_eq!(tool_messages.len(), 3);
+
+    // The transcript holds the whole conversation, with who served each response.
+    let kinds: Vec<String> = r
+        .transcript
+        .iter()
+        .map(|l| match l["type"].as_str() {
+            Some("message") => l["message"]["role"].as_str().unwrap_or("?").to_string(),
+            other => other.unwrap_or("?").to_string(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "system",
+            "user",
+            "assistant",
+            "response",
+            "tool",
+            "assistant",
+            "response",
+            "tool",
+            "tool",
+            "assistant",
+            "response"
+        ]
+    );
+    assert!(
+        r.transcript
+            .iter()
+            .any(|l| l["type"] == "response" && l["provider"] == "openai")
+    );
+}
+
+#[test]
+fn openai_without_streaming() {
+    let fake = FakeOpenAi::start(openai_skill_script());
+    let url = fake.base_url();
+    let r = run(
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--skills",
+            &skills(),
+            "--no-stream",
+            "km?",
+        ],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    fake.assert_no_violations();
+    assert_eq!(r.final_text(), "10 km is 6.21 miles.");
+    assert!(r.of_type("text").is_empty());
+    assert!(fake.chat_requests().iter().all(|q| !q.is_stream()));
+}
+
+#[test]
+fn anthropic_runs_parallel_tool_calls_with_grouped_results() {
+    let fake = FakeAnthropic::start(vec![
+        Reply::chat("")
+            .with_tool_call("toolu_1", "get_skill", r#"{"name":"csv-stats"}"#)
+            .with_tool_call("toolu_2", "get_skill", r#"{"name":"text-stats"}"#),
+        Reply::chat("Both skills are ready."),
+    ]);
+    let url = fake.base_url();
+    let r = run(
+        &[
+            "--plugin",
+            "anthropic",
+            "--base-url",
+            &url,
+            "--skills",
+            &skills(),
+            "Which skills?",
+        ],
+        &[ANTHROPIC_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    fake.assert_no_violations();
+    assert_eq!(r.final_text(), "Both skills are ready.");
+    let requests = fake.chat_requests();
+    assert_eq!(requests[0].header("x-api-key"), Some(FakeAnthropic::KEY));
+    assert!(requests[0].header("authorization").is_none());
+    // Both results for the turn travel in one user message.
+    let messages = requests[1].body["messages"].as_array().expect("messages");
+    let last = messages.last().expect("last");
+    assert_eq!(last["role"], "user");
+    let results: Vec<&Value> = last["content"]
+        .as_array()
+        .expect("blocks")
+        .iter()
+        .filter(|b| b["type"] == "tool_result")
+        .collect();
+    assert_eq!(results.len(), 2);
+
+    fake.push(Reply::chat("").with_tool_call("toolu_3", "list_skills", "{}"));
+    fake.push(Reply::chat("Done."));
+    let r = run(
+        &[
+            "--plugin",
+            "anthropic",
+            "--base-url",
+            &url,
+            "--skills",
+            &skills(),
+            "--no-stream",
+            "list",
+        ],
+        &[ANTHROPIC_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    assert_eq!(r.final_text(), "Done.");
+    fake.assert_no_violations();
+}
+
+#[test]
+fn rate_limits_and_server_errors_are_retried() {
+    let fake = FakeOpenAi::start(vec![
+        openai::rate_limited(1),
+        openai::server_error(),
+        Reply::chat("finally"),
+    ]);
+    let url = fake.base_url();
+    let r = run(
+        &["--plugin", "openai", "--base-url", &url, "hi"],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    assert_eq!(r.final_text(), "finally");
+    let retries = r.of_type("retry");
+    assert_eq!(retries.len(), 2, "{retries:#?}");
+    // Retry-After: 1 is honoured exactly.
+    assert_eq!(retries[0]["delay_ms"], 1000);
+    assert!(
+        retries[0]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("rate limited")
+    );
+    let message = &r.of_type("message")[0];
+    assert_eq!(message["retries"], 2);
+}
+
+#[test]
+fn auth_errors_end_the_run_without_retrying() {
+    let fake = FakeOpenAi::start(vec![openai::invalid_api_key()]);
+    let url = fake.base_url();
+    let r = run(
+        &["--plugin", "openai", "--base-url", &url, "hi"],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(1));
+    assert!(r.of_type("retry").is_empty());
+    let errors = r.of_type("error");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("authentication failed"),
+        "{errors:#?}"
+    );
+    assert_eq!(fake.chat_requests().len(), 1);
+}
+
+#[test]
+fn dropped_and_slow_streams_are_retried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("wasmhost.toml"),
+        "[plugins.openai]\ntimeout_secs = 1\n",
+    )
+    .expect("policy");
+    let fake = FakeOpenAi::start(vec![
+        Reply::cut_after(3, Reply::chat("this stream breaks off in the middle")),
+        Reply::slow(std::time::Duration::from_secs(4), Reply::chat("too late")),
+        Reply::chat("whole answer"),
+    ]);
+    let url = fake.base_url();
+    let r = run_in(
+        &dir,
+        &["--plugin", "openai", "--base-url", &url, "hi"],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    assert_eq!(r.final_text(), "whole answer");
+    let retries = r.of_type("retry");
+    assert_eq!(retries.len(), 2, "{retries:#?}");
+    assert!(
+        retries[1]["error"].as_str().unwrap_or("").contains("time"),
+        "{retries:#?}"
+    );
+}
+
+#[test]
+fn malformed_responses_are_errors_not_nonsense() {
+    for stream in [true, false] {
+        let fake = FakeOpenAi::start(vec![Reply::malformed()]);
+        let url = fake.base_url();
+        let mut args = vec![
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--max-retries",
+            "0",
+            "hi",
+        ];
+        if !stream {
+            args.insert(0, "--no-stream");
+        }
+        let r = run(&args, &[OPENAI_KEY]);
+        assert_eq!(r.code(), Some(1), "stream={stream}: {}", stderr(&r.output));
+        assert!(!r.of_type("error").is_empty());
+    }
+}
+
+#[test]
+fn fallback_takes_over_and_gets_only_its_own_key() {
+    let primary = FakeOpenAi::start(vec![openai::server_error(), openai::server_error()]);
+    let fallback = FakeAnthropic::start(vec![Reply::chat("served by the fallback")]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("wasmhost.toml"),
+        format!(
+            "[plugins.anthropic]\nconfig = {{ base-url = \"{}\" }}\n",
+            fallback.base_url()
+        ),
+    )
+    .expect("policy");
+    let url = primary.base_url();
+    let r = run_in(
+        &dir,
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--fallback",
+            "anthropic",
+            "--max-retries",
+            "1",
+            "hi",
+        ],
+        &[OPENAI_KEY, ANTHROPIC_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    assert_eq!(r.final_text(), "served by the fallback");
+    let switch = r.of_type("fallback");
+    assert_eq!(switch[0]["from"], "openai");
+    assert_eq!(switch[0]["to"], "anthropic");
+    fallback.assert_no_violations();
+    let request = &fallback.chat_requests()[0];
+    assert!(
+        request.header("authorization").is_none(),
+        "the OpenAI key must not reach another host"
+    );
+    assert_eq!(r.of_type("message")[0]["provider"], "anthropic");
+}
+
+#[test]
+fn a_missing_key_or_a_dead_server_is_explained() {
+    let r = run(
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            "https://api.openai.com/v1",
+            "hi",
+        ],
+        &[],
+    );
+    assert_eq!(r.code(), Some(1));
+    assert!(
+        stderr(&r.output).contains("no credential for openai: set OPENAI_API_KEY"),
+        "{}",
+        stderr(&r.output)
+    );
+
+    let r = run(
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--max-retries",
+            "0",
+            "hi",
+        ],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(1));
+    let message = r.of_type("error")[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        message.contains("127.0.0.1:9") && message.contains("refused"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_key_echoed_by_the_api_is_redacted() {
+    let fake = FakeOpenAi::start(vec![openai::error(
+        401,
+        "invalid_request_error",
+        Some("invalid_api_key"),
+        &format!("Incorrect API key provided: {}", FakeOpenAi::KEY),
+    )]);
+    let url = fake.base_url();
+    let r = run(
+        &["--plugin", "openai", "--base-url", &url, "hi"],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(1));
+    let all = format!("{}{}", stdout(&r.output), stderr(&r.output));
+    assert!(!all.contains(FakeOpenAi::KEY), "{all}");
+    assert!(all.contains("[REDACTED]"), "{all}");
+}
+
+#[test]
+fn a_tool_overrun_goes_back_to_the_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("wasmhost.toml"),
+        "[plugins.hostile]\nfuel = 5000000\n",
+    )
+    .expect("policy");
+    let fake = FakeOpenAi::start(vec![
+        Reply::chat("")
+            .with_tool_call("c1", "spin", "{}")
+            .with_tool_call("c2", "ok", "{}"),
+        Reply::chat("The spin tool ran out of budget."),
+    ]);
+    let url = fake.base_url();
+    let hostile = wasmhost_e2e::guests::HOSTILE;
+    let r = run_in(
+        &dir,
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--tool",
+            hostile,
+            "spin",
+        ],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    fake.assert_no_violations();
+    let results = r.of_type("tool_result");
+    assert_eq!(results[0]["ok"], false);
+    assert!(
+        results[0]["output"]
+            .as_str()
+            .unwrap_or("")
+            .contains("budget-exceeded"),
+        "{results:#?}"
+    );
+    assert_eq!(results[1]["ok"], true);
+    let sent = &fake.chat_requests()[1].body["messages"];
+    let spin_result = sent
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["tool_call_id"] == "c1")
+        .expect("result sent");
+    assert!(
+        spin_result["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("fuel"),
+        "{spin_result:#}"
+    );
+}
+
+#[test]
+fn resume_continues_the_transcript() {
+    let fake = FakeOpenAi::start(vec![
+        Reply::chat("first answer"),
+        Reply::chat("second answer"),
+    ]);
+    let url = fake.base_url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = run_in(
+        &dir,
+        &["--plugin", "openai", "--base-url", &url, "first question"],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    let path = dir.path().join("transcript.jsonl").display().to_string();
+    let r = run_in(
+        &dir,
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--resume",
+            &path,
+            "second question",
+        ],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    assert_eq!(r.final_text(), "second answer");
+    let sent = &fake.chat_requests()[1].body["messages"];
+    let texts: Vec<String> = sent
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["content"].to_string())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("first answer")),
+        "{texts:#?}"
+    );
+    assert_eq!(
+        r.transcript
+            .iter()
+            .filter(|l| l["type"] == "message")
+            .count(),
+        5
+    );
+    // A new run may not silently append to an existing conversation.
+    let r = run_in(
+        &dir,
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--transcript",
+            &path,
+            "third",
+        ],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(2));
+}
+
+#[test]
+fn models_are_listed() {
+    let fake = FakeAnthropic::start(vec![]).with_models(&["claude-a", "claude-b"]);
+    let url = fake.base_url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = wasmhost_env(
+        &[
+            "models",
+            "--plugin",
+            "anthropic",
+            "--base-url",
+            &url,
+            "--refresh",
+            "--json",
+        ],
+        dir.path(),
+        &[ANTHROPIC_KEY],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let models: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(models[0]["id"], "claude-a");
+    assert_eq!(models[1]["id"], "claude-b");
+}
+
+#[test]
+fn anthropic_overload_is_retried_and_mid_stream_errors_are_reported() {
+    let fake = FakeAnthropic::start(vec![
+        anthropic::overloaded(),
+        Reply::chat("a partial answer").stream_error_after(2, "overloaded_error", "Overloaded"),
+        Reply::chat("recovered"),
+    ]);
+    let url = fake.base_url();
+    let r = run(
+        &["--plugin", "anthropic", "--base-url", &url, "hi"],
+        &[ANTHROPIC_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    assert_eq!(r.final_text(), "recovered");
+    assert_eq!(r.of_type("retry").len(), 2);
+    fake.assert_no_violations();
+}
