@@ -52,4 +52,4 @@ test: setup lint
 
 # Benchmarks: prints a table of figures with native baselines from the same run.
 bench: setup
-    env -u RUST_BACKTRACE cargo bench -p wasmhost-e2e --bench foundation
+    env -u RUST_BACKTRACE cargo bench -p wasmhost-e2e --bench foundation --bench agent

@@ -5,7 +5,9 @@
 //! - [`sandbox`]: the wasmtime engine, per-call budgets, the compiled-component cache;
 //! - [`caps`]: one module per capability a plugin can be given (WASI, HTTP, host API,
 //!   script bridge);
-//! - [`plugin`]: loading components, detecting their world, typed tool/provider calls.
+//! - [`plugin`]: loading components, detecting their world, typed tool/provider calls;
+//! - [`agent`]: the conversation loop over wasm-free `ChatProvider`/`ToolBox` traits;
+//! - [`chat`]: the conversation data model; [`scripts`]: running skills' Python.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,3 +29,4 @@ pub mod chat;
 pub mod plugin;
 pub mod policy;
 pub mod sandbox;
+pub mod scripts;

@@ -1,38 +1,62 @@
-//! The `script-bridge` interface: the host runs Python for a tool plugin, under that
-//! plugin's policy. The runners (sandboxed CPython and native interpreters) plug in here
-//! through `ScriptRunner`; a host without one answers `unavailable`.
+//! The `script-bridge` interface: a tool plugin asks the host to run a skill's Python, and
+//! the host does it under that plugin's policy (`scripts` has the runners).
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::plugin::bindings::script_bridge::{self, ScriptError, ScriptOutput, ScriptRequest};
-
-/// Something that can run a skill's Python for a plugin.
-pub trait ScriptRunner: Send + Sync {
-    fn run(
-        &self,
-        request: ScriptRequest,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<ScriptOutput, ScriptError>> + Send + '_>>;
-}
+use crate::policy::PluginPolicy;
+use crate::sandbox::Sandbox;
+use crate::scripts::{ScriptFailure, ScriptJob, ScriptRunner};
 
 /// Per-instance state of the `script-bridge` interface.
 pub struct ScriptBridge {
     runner: Option<Arc<dyn ScriptRunner>>,
+    /// Weak: the sandbox owns the runner, and a store must not keep the sandbox alive.
+    sandbox: Weak<Sandbox>,
+    policy: Arc<PluginPolicy>,
 }
 
 impl ScriptBridge {
-    pub fn new(runner: Option<Arc<dyn ScriptRunner>>) -> Self {
-        Self { runner }
+    pub fn new(
+        runner: Option<Arc<dyn ScriptRunner>>,
+        sandbox: Weak<Sandbox>,
+        policy: Arc<PluginPolicy>,
+    ) -> Self {
+        Self {
+            runner,
+            sandbox,
+            policy,
+        }
     }
 }
 
 impl script_bridge::Host for ScriptBridge {
     async fn run_python(&mut self, request: ScriptRequest) -> Result<ScriptOutput, ScriptError> {
-        match &self.runner {
-            Some(runner) => runner.run(request).await,
-            None => Err(ScriptError::Unavailable(
+        let (Some(runner), Some(sandbox)) = (&self.runner, self.sandbox.upgrade()) else {
+            return Err(ScriptError::Unavailable(
                 "this host has no Python runner configured, so skills cannot run scripts"
                     .to_string(),
-            )),
+            ));
+        };
+        let job = ScriptJob {
+            skill: request.skill,
+            code: request.code,
+            script: request.script,
+            args: request.args,
+            stdin: request.stdin,
+        };
+        match runner.run(&sandbox, &self.policy, job).await {
+            Ok(run) => Ok(ScriptOutput {
+                stdout: run.stdout,
+                stderr: run.stderr,
+                exit_code: run.exit_code,
+                timed_out: run.timed_out,
+                truncated: run.truncated,
+                duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
+            }),
+            Err(ScriptFailure::InvalidRequest(m)) => Err(ScriptError::InvalidRequest(m)),
+            Err(ScriptFailure::Denied(m)) => Err(ScriptError::Denied(m)),
+            Err(ScriptFailure::Unavailable(m)) => Err(ScriptError::Unavailable(m)),
         }
     }
 }

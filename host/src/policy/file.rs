@@ -31,6 +31,31 @@ pub struct PluginSection {
     pub memory_mib: Option<u64>,
     pub timeout_secs: Option<f64>,
     pub output_kib: Option<u64>,
+    /// How this plugin's skill scripts run (the script bridge).
+    pub python: Option<PythonSection>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PythonSection {
+    /// `sandboxed` (default): CPython compiled to WASI, in the sandbox. `native`: a real
+    /// interpreter on the host (the skill's virtualenv, or `interpreter`).
+    pub mode: Option<PythonModeName>,
+    /// The interpreter for native mode when the skill has no `.venv/` or `venv/`.
+    pub interpreter: Option<String>,
+    /// Native mode: run in a scratch copy of the skill folder instead of the folder itself.
+    pub scratch_copy: Option<bool>,
+    pub fuel: Option<u64>,
+    pub memory_mib: Option<u64>,
+    pub timeout_secs: Option<f64>,
+    pub output_kib: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PythonModeName {
+    Sandboxed,
+    Native,
 }
 
 #[derive(Debug, Clone, Deserialize)]

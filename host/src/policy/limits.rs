@@ -22,6 +22,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// LLM may think for minutes before it answers.
 pub const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Fuel per skill script: CPython in wasm spends ~0.7 M fuel on `print(1+1)` and ~28 M on
+/// a script using json/csv/statistics; 2e10 is a few seconds of interpreter CPU.
+pub const DEFAULT_SCRIPT_FUEL: u64 = 20_000_000_000;
+
+/// Wall clock per skill script, below the tool call's own 30 s so the tool can still
+/// report the timeout and the partial output.
+pub const DEFAULT_SCRIPT_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Bytes a plugin may write to each of stdout and stderr per call. Plugins talk to the host
 /// through their exports, not stdio: this is for diagnostics only.
 pub const DEFAULT_OUTPUT_BYTES: usize = 1 << 20;
@@ -46,6 +54,17 @@ impl Default for Limits {
             memory_bytes: DEFAULT_MEMORY_BYTES,
             timeout: DEFAULT_TIMEOUT,
             output_bytes: DEFAULT_OUTPUT_BYTES,
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults for a skill script run through the script bridge.
+    pub fn script_defaults() -> Self {
+        Self {
+            fuel: DEFAULT_SCRIPT_FUEL,
+            timeout: DEFAULT_SCRIPT_TIMEOUT,
+            ..Self::default()
         }
     }
 }

@@ -57,6 +57,39 @@ pub struct PluginPolicy {
     pub config: BTreeMap<String, String>,
     pub secret: Option<SecretGrant>,
     pub limits: Limits,
+    /// How the plugin's skill scripts run.
+    pub python: PythonPolicy,
+}
+
+/// How skill scripts run through the script bridge.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PythonPolicy {
+    pub mode: PythonMode,
+    /// Native mode's interpreter when the skill has no virtualenv.
+    pub interpreter: Option<PathBuf>,
+    /// Native mode: run in a scratch copy of the skill folder.
+    pub scratch_copy: bool,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PythonMode {
+    /// CPython compiled to WASI, in the sandbox: the default.
+    Sandboxed,
+    /// A host interpreter, opted into per plugin.
+    Native,
+}
+
+impl Default for PythonPolicy {
+    fn default() -> Self {
+        Self {
+            mode: PythonMode::Sandboxed,
+            interpreter: None,
+            scratch_copy: false,
+            limits: Limits::script_defaults(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -195,33 +228,62 @@ impl Policy {
         if let Some(secret) = &section.secret {
             policy.secret = resolve_secret(secret).map_err(invalid)?;
         }
-        let limits = &mut policy.limits;
-        if let Some(fuel) = section.fuel {
-            limits.fuel = fuel;
-        }
-        if let Some(mib) = section.memory_mib {
-            let bytes = mib.saturating_mul(1 << 20);
-            if bytes > MAX_MEMORY_BYTES {
-                return Err(invalid(format!(
-                    "memory_mib = {mib} is above the host's ceiling of {} MiB",
-                    MAX_MEMORY_BYTES >> 20
-                )));
+        apply_limits(
+            &mut policy.limits,
+            [section.fuel, section.memory_mib, section.output_kib],
+            section.timeout_secs,
+        )
+        .map_err(invalid)?;
+        if let Some(python) = &section.python {
+            let p = &mut policy.python;
+            if let Some(mode) = python.mode {
+                p.mode = match mode {
+                    file::PythonModeName::Sandboxed => PythonMode::Sandboxed,
+                    file::PythonModeName::Native => PythonMode::Native,
+                };
             }
-            limits.memory_bytes = bytes;
-        }
-        if let Some(secs) = section.timeout_secs {
-            limits.timeout = Duration::try_from_secs_f64(secs)
-                .ok()
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| {
-                    invalid(format!("timeout_secs = {secs} is not a positive number"))
-                })?;
-        }
-        if let Some(kib) = section.output_kib {
-            limits.output_bytes = usize::try_from(kib.saturating_mul(1024)).unwrap_or(usize::MAX);
+            p.interpreter = python.interpreter.as_ref().map(|i| self.base_dir.join(i));
+            p.scratch_copy = python.scratch_copy.unwrap_or(false);
+            apply_limits(
+                &mut p.limits,
+                [python.fuel, python.memory_mib, python.output_kib],
+                python.timeout_secs,
+            )
+            .map_err(|m| invalid(format!("[plugins.{name}.python]: {m}")))?;
         }
         Ok(policy)
     }
+}
+
+/// Applies a section's `[fuel, memory_mib, output_kib]` and `timeout_secs` to `limits`.
+fn apply_limits(
+    limits: &mut Limits,
+    [fuel, memory_mib, output_kib]: [Option<u64>; 3],
+    timeout_secs: Option<f64>,
+) -> Result<(), String> {
+    if let Some(fuel) = fuel {
+        limits.fuel = fuel;
+    }
+    if let Some(mib) = memory_mib {
+        let bytes = mib.saturating_mul(1 << 20);
+        if bytes > MAX_MEMORY_BYTES {
+            return Err(format!(
+                "memory_mib = {mib} is above the host's ceiling of {} MiB",
+                MAX_MEMORY_BYTES >> 20
+            ));
+        }
+        limits.memory_bytes = bytes;
+    }
+    if let Some(secs) = timeout_secs {
+        limits.timeout = Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("timeout_secs = {secs} is not a positive number"))?;
+    }
+    if let Some(kib) = output_kib {
+        limits.output_bytes = usize::try_from(kib.saturating_mul(1024)).unwrap_or(usize::MAX);
+    }
+    Ok(())
 }
 
 fn resolve_secret(secret: &file::SecretSection) -> Result<Option<SecretGrant>, String> {
@@ -247,7 +309,16 @@ impl PluginPolicy {
             config: BTreeMap::new(),
             secret: None,
             limits: Limits::default(),
+            python: PythonPolicy::default(),
         }
+    }
+
+    /// The host folder granted at [`SKILLS_GUEST_PATH`], if any.
+    pub fn skills_folder(&self) -> Option<&Path> {
+        self.folders
+            .iter()
+            .find(|f| f.guest == SKILLS_GUEST_PATH)
+            .map(|f| f.host.as_path())
     }
 
     /// Grants the skills folder read-only at [`SKILLS_GUEST_PATH`], replacing any folder
@@ -337,6 +408,30 @@ mod tests {
             let text = parse(bad).expect_err(bad).to_string();
             assert!(text.contains("plugin `demo`"), "{text}");
         }
+    }
+
+    #[test]
+    fn python_section_sets_mode_interpreter_and_script_limits() {
+        let p = parse(
+            "[plugins.skills.python]\nmode = \"native\"\ninterpreter = \"venv/bin/python\"\ntimeout_secs = 5\n",
+        )
+        .expect("valid")
+        .for_plugin("skills")
+        .expect("skills");
+        assert_eq!(p.python.mode, PythonMode::Native);
+        assert_eq!(
+            p.python.interpreter.as_deref(),
+            Some(Path::new("/etc/wasmhost/venv/bin/python"))
+        );
+        assert_eq!(p.python.limits.timeout, Duration::from_secs(5));
+        assert_eq!(p.python.limits.fuel, DEFAULT_SCRIPT_FUEL);
+        let d = parse("")
+            .expect("empty")
+            .for_plugin("skills")
+            .expect("skills");
+        assert_eq!(d.python.mode, PythonMode::Sandboxed);
+        let bad = parse("[plugins.skills.python]\nmode = \"docker\"\n").expect_err("unknown mode");
+        assert!(bad.to_string().contains("docker"), "{bad}");
     }
 
     #[test]

@@ -16,10 +16,11 @@ pub use cache::{CacheOutcome, ComponentCache};
 pub use state::PluginState;
 
 use crate::caps::host_api::{HostApi, LogSink, discard_logs};
-use crate::caps::script_bridge::{ScriptBridge, ScriptRunner};
+use crate::caps::script_bridge::ScriptBridge;
 use crate::caps::wasi::FolderError;
 use crate::plugin::bindings;
 use crate::policy::PluginPolicy;
+use crate::scripts::ScriptRunner;
 
 /// Options for building a [`Sandbox`].
 pub struct SandboxOptions {
@@ -99,8 +100,12 @@ impl Sandbox {
 
     /// A fresh store for one call (or one streamed response) of a plugin; `rearm` gives it
     /// its budget before each call.
-    pub fn new_store(&self, policy: &Arc<PluginPolicy>) -> Result<Store<PluginState>, StoreError> {
-        let state = PluginState::new(policy, self.logs.clone(), self.scripts.clone())?;
+    pub fn new_store(
+        self: &Arc<Self>,
+        policy: &Arc<PluginPolicy>,
+    ) -> Result<Store<PluginState>, StoreError> {
+        let scripts = ScriptBridge::new(self.scripts.clone(), Arc::downgrade(self), policy.clone());
+        let state = PluginState::new(policy, self.logs.clone(), scripts)?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         Ok(store)

@@ -9,7 +9,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use super::budget::MemoryLimiter;
 use crate::caps::host_api::{HostApi, LogSink};
 use crate::caps::http::HttpGate;
-use crate::caps::script_bridge::{ScriptBridge, ScriptRunner};
+use crate::caps::script_bridge::ScriptBridge;
 use crate::caps::wasi::{CapturedOutput, FolderError, build_ctx};
 use crate::policy::PluginPolicy;
 
@@ -28,7 +28,7 @@ impl PluginState {
     pub fn new(
         policy: &Arc<PluginPolicy>,
         logs: LogSink,
-        scripts: Option<Arc<dyn ScriptRunner>>,
+        scripts: ScriptBridge,
     ) -> Result<Self, FolderError> {
         let output = CapturedOutput::new(policy.limits.output_bytes);
         Ok(Self {
@@ -37,7 +37,7 @@ impl PluginState {
             http: WasiHttpCtx::new(),
             http_gate: HttpGate::new(policy.clone()),
             host: HostApi::new(&policy.name, Arc::new(policy.config.clone()), logs),
-            scripts: ScriptBridge::new(scripts),
+            scripts,
             limiter: MemoryLimiter::new(policy.limits.memory_bytes),
             output,
         })

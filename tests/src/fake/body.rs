@@ -9,10 +9,12 @@ use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hyper::body::{Body, Bytes, Frame, SizeHint};
 use tokio::time::Sleep;
+
+use super::server::{Shared, lock};
 
 /// How long a cut body waits after its last piece before failing, so hyper flushes the
 /// pieces already written instead of discarding them with the connection.
@@ -26,6 +28,8 @@ pub(crate) struct Pieces {
     interval: Option<Duration>,
     sent_any: bool,
     timer: Option<Pin<Box<Sleep>>>,
+    /// Where to record when each piece goes out.
+    log: Option<Shared>,
 }
 
 impl Pieces {
@@ -36,7 +40,13 @@ impl Pieces {
             interval,
             sent_any: false,
             timer: None,
+            log: None,
         }
+    }
+
+    pub(crate) fn logging_to(mut self, log: Option<Shared>) -> Self {
+        self.log = log;
+        self
     }
 
     /// Polls the pending wait, if `wait` says one is due now; `Ready` once it is over.
@@ -72,7 +82,12 @@ impl Body for Pieces {
                 return Poll::Pending;
             }
             this.sent_any = true;
-            return Poll::Ready(this.pieces.pop_front().map(|b| Ok(Frame::data(b))));
+            let piece = this.pieces.pop_front();
+            if let (Some(log), Some(bytes)) = (&this.log, &piece) {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                lock(log).sent.push((Instant::now(), text));
+            }
+            return Poll::Ready(piece.map(|b| Ok(Frame::data(b))));
         }
         if !this.cut {
             return Poll::Ready(None);

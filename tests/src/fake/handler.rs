@@ -67,7 +67,7 @@ pub(crate) async fn handle<D: Dialect>(
     };
     let recorded = Recorded::new(&parts, &body);
     let (number, plan) = decide::<D>(&shared, recorded, read_problem);
-    Ok(deliver::<D>(number, plan).await)
+    Ok(deliver::<D>(number, plan, shared).await)
 }
 
 /// Records the request and picks its answer: an error for a broken request, the model
@@ -237,7 +237,7 @@ fn plan<D: Dialect>(reply: Reply, call: &Call) -> Plan {
 }
 
 /// Waits as scripted, then sends the head; the body goes out as hyper polls it.
-async fn deliver<D: Dialect>(number: usize, plan: Plan) -> Response<Pieces> {
+async fn deliver<D: Dialect>(number: usize, plan: Plan, shared: Shared) -> Response<Pieces> {
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
@@ -248,7 +248,8 @@ async fn deliver<D: Dialect>(number: usize, plan: Plan) -> Response<Pieces> {
     for (name, value) in &plan.headers {
         builder = builder.header(name, value);
     }
-    match builder.body(Pieces::new(plan.pieces, plan.interval, plan.cut)) {
+    let log = plan.interval.is_some().then_some(shared);
+    match builder.body(Pieces::new(plan.pieces, plan.interval, plan.cut).logging_to(log)) {
         Ok(response) => response,
         // A status or header the script got wrong: say so rather than guess.
         Err(e) => {

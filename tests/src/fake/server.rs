@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::net::{Ipv4Addr, TcpListener as StdListener};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -32,6 +32,9 @@ pub(crate) struct State {
     /// The key the credential header must carry; `None`: the header must be absent.
     pub(crate) key: Option<String>,
     pub(crate) models: Vec<String>,
+    /// When each piece of a paced body was handed to hyper, and the piece: benchmarks
+    /// measure how long a streamed token takes to reach the screen from here.
+    pub(crate) sent: Vec<(Instant, String)>,
 }
 
 pub(crate) type Shared = Arc<Mutex<State>>;
@@ -80,6 +83,7 @@ impl<D: Dialect> Fake<D> {
             violations: Vec::new(),
             key: Some(D::KEY.to_owned()),
             models: D::MODELS.iter().map(|m| (*m).to_owned()).collect(),
+            sent: Vec::new(),
         }));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -139,6 +143,11 @@ impl<D: Dialect> Fake<D> {
     /// How many scripted replies are left.
     pub fn remaining(&self) -> usize {
         lock(&self.shared).script.len()
+    }
+
+    /// The pieces of paced replies (`Reply::paced`) with the instant each was sent.
+    pub fn sent_pieces(&self) -> Vec<(Instant, String)> {
+        lock(&self.shared).sent.clone()
     }
 
     /// Every request received so far, in order.
