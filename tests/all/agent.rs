@@ -643,3 +643,129 @@ fn anthropic_overload_is_retried_and_mid_stream_errors_are_reported() {
     assert_eq!(r.of_type("retry").len(), 2);
     fake.assert_no_violations();
 }
+
+#[test]
+fn an_image_travels_as_a_data_url() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A 1×1 PNG.
+    let png: &[u8] = &[
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0a, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0d, 0x0a, 0x2d, 0xb4, 0, 0, 0, 0,
+        0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+    std::fs::write(dir.path().join("dot.png"), png).expect("png");
+    let fake = FakeOpenAi::start(vec![Reply::chat("A dot.")]);
+    let url = fake.base_url();
+    let r = run_in(
+        &dir,
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--image",
+            "dot.png",
+            "What is this?",
+        ],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    fake.assert_no_violations();
+    let user = &fake.chat_requests()[0].body["messages"][1];
+    let parts = user["content"].as_array().expect("parts");
+    let image = parts
+        .iter()
+        .find(|p| p["type"] == "image_url")
+        .expect("image part");
+    assert!(
+        image["image_url"]["url"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("data:image/png;base64,iVBORw0KGgo"),
+        "{image:#}"
+    );
+
+    let bad = run_in(
+        &dir,
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--image",
+            "notes.txt",
+            "?",
+        ],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(bad.code(), Some(2));
+}
+
+#[test]
+fn providers_lists_the_shipped_ones_with_their_credentials() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = wasmhost_env(&["providers", "--json"], dir.path(), &[OPENAI_KEY]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let row = |name: &str| {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} listed: {rows:#}"))
+            .clone()
+    };
+    assert_eq!(row("openai")["credential"], "set (OPENAI_API_KEY)");
+    assert_eq!(
+        row("anthropic")["credential"],
+        "missing: set ANTHROPIC_API_KEY"
+    );
+    assert_eq!(row("openai")["base_url"], "https://api.openai.com/v1");
+}
+
+#[test]
+fn chat_keeps_one_conversation_across_prompts() {
+    let fake = FakeOpenAi::start(vec![Reply::chat("one"), Reply::chat("two")]);
+    let url = fake.base_url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let transcript = dir.path().join("chat.jsonl").display().to_string();
+    let mut child = std::process::Command::new(crate::support::wasmhost_bin())
+        .args([
+            "chat",
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--transcript",
+            &transcript,
+        ])
+        .current_dir(dir.path())
+        .env("WASMHOST_PLUGIN_PATH", wasmhost_e2e::guests::PLUGIN_DIR)
+        .env("WASMHOST_CACHE_DIR", crate::support::cache_dir())
+        .env("XDG_DATA_HOME", dir.path())
+        .env(OPENAI_KEY.0, OPENAI_KEY.1)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("chat starts");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"first\n\nsecond\n/exit\n").expect("type");
+    }
+    let out = child.wait_with_output().expect("chat ends");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(said.contains("one") && said.contains("two"), "{said}");
+    let second = &fake.chat_requests()[1].body["messages"];
+    let roles: Vec<&str> = second
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["role"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+    fake.assert_no_violations();
+}
