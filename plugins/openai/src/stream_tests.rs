@@ -208,3 +208,46 @@ fn an_error_event_and_context_overflow_mid_stream() {
         Some(ProviderError::ContextOverflow(_))
     ));
 }
+
+/// Fuzzing the stream state machine: whatever bytes arrive, in whatever chunks, it never
+/// panics, and a real stream cut anywhere parses the same as whole.
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn fixture() -> impl Strategy<Value = &'static [u8]> {
+        prop_oneof![
+            Just(TEXT),
+            Just(TOOL_CALLS),
+            Just(ERROR),
+            Just(CUT),
+            Just(OLLAMA_TOOL)
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048), chunk in 1usize..64) {
+            let _ = run(&bytes, chunk);
+        }
+
+        #[test]
+        fn fixtures_cut_anywhere_parse_the_same(body in fixture(), cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..16)) {
+            let mut offsets: Vec<usize> = cuts.iter().map(|i| i.index(body.len() + 1)).collect();
+            offsets.sort_unstable();
+            let cut = collect(EventStream::new(Chunks::cut_at(body, &offsets), ChatStream::new("gpt-4o-mini")));
+            prop_assert_eq!(cut, run(body, body.len().max(1)));
+        }
+
+        #[test]
+        fn mutated_fixtures_never_panic(body in fixture(), flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
+            let mut bytes = body.to_vec();
+            for (at, value) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            let _ = run(&bytes, 7);
+        }
+    }
+}
