@@ -16,17 +16,25 @@ setup:
 vendor-wit:
     scripts/vendor-wit.sh
 
-# Build the shipped plugins and put them next to the debug binary.
-plugins: setup
+# Build the sandboxed Python runner (CPython for WASI, via componentize-py from PyPI in
+# target/python-venv); skipped when its inputs are unchanged.
+python-runner:
+    runtimes/python/build.sh target/runtimes/python.wasm
+
+# Build the shipped plugins and put them (and the Python runner) next to the debug binary.
+plugins: setup python-runner
     cargo build --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic
-    mkdir -p {{plugin_dir}}
+    mkdir -p {{plugin_dir}} {{plugin_dir}}/../runtimes
     cp {{wasm_out}}/skills.wasm {{wasm_out}}/openai.wasm {{wasm_out}}/anthropic.wasm {{plugin_dir}}/
+    cp target/runtimes/python.wasm {{plugin_dir}}/../runtimes/python.wasm
 
 # Install wasmhost and the shipped plugins (next to the binary, where it finds them by name).
 install: plugins
     cargo install --locked --path host
     mkdir -p "${CARGO_HOME:-$HOME/.cargo}/bin/plugins"
     cp {{plugin_dir}}/*.wasm "${CARGO_HOME:-$HOME/.cargo}/bin/plugins/"
+    mkdir -p "${CARGO_HOME:-$HOME/.cargo}/bin/runtimes"
+    cp target/runtimes/python.wasm "${CARGO_HOME:-$HOME/.cargo}/bin/runtimes/"
 
 # Build the host and the plugins.
 build: plugins
@@ -46,7 +54,7 @@ lint:
     cargo clippy --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic -- -D warnings
 
 # Every test: lints, unit tests, and end-to-end tests on real components.
-test: setup lint
+test: setup python-runner lint
     cargo test
     cargo test -p skills -p provider-kit -p openai -p anthropic
 

@@ -8,4 +8,7 @@ mod filesystem;
 mod http;
 mod limits;
 mod loading;
+mod native_python;
+mod python;
+mod skills;
 mod support;

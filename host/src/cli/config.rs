@@ -7,8 +7,9 @@ use anyhow::{Context, Result};
 use wasmhost::plugin::{self, Plugin};
 use wasmhost::policy::Policy;
 use wasmhost::sandbox::{ComponentCache, Sandbox, SandboxOptions};
+use wasmhost::scripts::{SandboxedPython, ScriptHost};
 
-use super::{Cli, logs};
+use super::logs;
 
 pub struct Environment {
     pub policy: Policy,
@@ -16,19 +17,24 @@ pub struct Environment {
 }
 
 impl Environment {
-    pub fn from_cli(cli: &Cli) -> Result<Self> {
-        let policy = match policy_path(cli.config.as_deref())? {
+    pub fn from_flags(config: Option<&Path>, no_cache: bool, verbose: u8) -> Result<Self> {
+        let policy = match policy_path(config)? {
             Some(path) => Policy::load(&path)?,
             None => Policy::default(),
         };
-        let cache = if cli.no_cache {
+        let cache = if no_cache {
             ComponentCache::disabled()
         } else {
             ComponentCache::default_location()
         };
         let sandbox = Sandbox::new(SandboxOptions {
             cache,
-            logs: logs::stderr_sink(cli.verbose),
+            logs: logs::stderr_sink(verbose),
+            // The runner component loads on first use, so a host without it works until a
+            // skill script needs sandboxed Python, and then says how to get it.
+            scripts: Some(Arc::new(ScriptHost::new(SandboxedPython::new(
+                SandboxedPython::locate(),
+            )))),
             ..SandboxOptions::default()
         })?;
         Ok(Self { policy, sandbox })

@@ -10,6 +10,7 @@ mod providers;
 mod render;
 mod run;
 mod session;
+mod skills;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,8 @@ enum Command {
     Providers(providers::ProvidersArgs),
     /// The models a provider's API offers (cached for an hour).
     Models(providers::ModelsArgs),
+    /// Work with skill folders: `skills check DIR` validates them.
+    Skills(skills::SkillsArgs),
 }
 
 /// Exit codes: 0 success, 1 runtime error, 2 usage error (clap uses 2 for its own).
@@ -67,14 +70,22 @@ pub fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let env = config::Environment::from_cli(&cli)?;
-        match cli.command {
+        // `skills check` needs neither a policy nor a sandbox: a broken wasmhost.toml must
+        // not stop it.
+        let command = match cli.command {
+            Command::Skills(args) => return skills::run(args).await,
+            other => other,
+        };
+        let env =
+            config::Environment::from_flags(cli.config.as_deref(), cli.no_cache, cli.verbose)?;
+        match command {
             Command::Inspect(args) => inspect::run(&env, args).await,
             Command::Call(args) => call::run(&env, args).await,
             Command::Run(args) => run::run(&env, args).await,
             Command::Chat(args) => chat::run(&env, args).await,
             Command::Providers(args) => providers::list(&env, args).await,
             Command::Models(args) => providers::models(&env, args).await,
+            Command::Skills(args) => skills::run(args).await,
         }
     });
     match result {

@@ -277,6 +277,38 @@ pub fn read_file(root: &Path, name: &str, path: &str) -> Outcome<String> {
     read_text(&located)
 }
 
+/// `run_python_script`: check that `name` is a usable skill and that `script`, when given,
+/// is a regular file in it reached without `..` or symlinks (the host checks again). Returns
+/// the script's path normalized (`./scripts//run.py` gives `scripts/run.py`).
+pub fn check_script(root: &Path, name: &str, script: Option<&str>) -> Outcome<Option<String>> {
+    let parts = script
+        .map(|path| {
+            crate::files::relative_components(path).map_err(|why| {
+                Failure::InvalidArguments(format!(
+                    "invalid script path `{path}` in skill `{name}`: {why}"
+                ))
+            })
+        })
+        .transpose()?;
+    let skill = open(root, name)?;
+    let Some(parts) = parts else {
+        return Ok(None);
+    };
+    let located = locate(&skill.dir, name, &parts)?;
+    let shown = located.display();
+    if located.metadata.is_dir() {
+        return Err(Failure::InvalidArguments(format!(
+            "`{shown}` is a folder; give the path of a Python file (get_skill lists them)"
+        )));
+    }
+    if !located.metadata.is_file() {
+        return Err(Failure::Denied(format!(
+            "`{shown}` is not a regular file; only regular files are run"
+        )));
+    }
+    Ok(Some(located.relative))
+}
+
 /// The regular files under `dir`, relative and `/`-separated, in sorted walk order, at most
 /// [`MAX_LISTED_FILES`]; the flag says whether some were left out. Hidden entries,
 /// `__pycache__` and symlinks are skipped: none of them can be read through this plugin

@@ -2,23 +2,26 @@
 //!
 //! A skill is a folder with a `SKILL.md` (YAML frontmatter + Markdown instructions) and
 //! optional scripts and references; see the `skill-manifest` crate. The host preopens the
-//! user's skills folder read-only at `/skills` and nothing else. Three tools:
+//! user's skills folder read-only at `/skills` and nothing else. Four tools:
 //!
 //! - `list_skills {}` → `{"skills":[{"name","description","path"}],"problems":[{"skill","message"}]}`
 //! - `get_skill {name}` → `{"name","description","license"?,"compatibility"?,"allowed_tools"?,
 //!   "path","body","files":[...],"files_truncated"}`
 //! - `read_file_in_skill {name, path}` → the file's text
-//!
-//! Running a skill's scripts (`run_python_script`) arrives with the host's Python sandbox.
+//! - `run_python_script {name, script | code, args?, stdin?}` →
+//!   `{"stdout","stderr","exit_code","timed_out","truncated","duration_ms"}`, run by the host
+//!   through the `script-bridge` import under this plugin's policy
 //!
 //! Layout: this file is the WIT glue only; [`tools`] holds the specs and argument parsing,
-//! [`catalog`] the skills folder, [`files`] the path rules, [`error`] the failure kinds.
-//! Everything below the glue takes the root path as a parameter, so it is unit-tested
-//! natively against temporary folders (`cargo test -p skills`).
+//! [`catalog`] the skills folder, [`files`] the path rules, [`python`] the script tool,
+//! [`error`] the failure kinds. Everything below the glue takes the root path and a
+//! [`tools::Host`] as parameters, so it is unit-tested natively against temporary folders
+//! and a fake host (`cargo test -p skills`).
 
 mod catalog;
 mod error;
 mod files;
+mod python;
 mod tools;
 
 #[cfg(test)]
@@ -30,6 +33,7 @@ use error::Failure;
 use exports::wasmhost::plugin::tool::{Guest, ToolError};
 use wasmhost::plugin::host::{LogLevel, log};
 use wasmhost::plugin::llm_types::ToolSpec;
+use wasmhost::plugin::script_bridge::{self, ScriptError, ScriptOutput, ScriptRequest};
 
 wit_bindgen::generate!({
     world: "tool-plugin",
@@ -51,12 +55,11 @@ impl Guest for SkillsPlugin {
     }
 
     fn call(name: String, arguments: String) -> Result<String, ToolError> {
-        let mut warn = |message: &str| log(LogLevel::Warn, message);
         tools::call(
             Path::new(catalog::SKILLS_ROOT),
             &name,
             &arguments,
-            &mut warn,
+            &mut Imports,
         )
         .map_err(|failure| match failure {
             Failure::UnknownTool(m) => ToolError::UnknownTool(m),
@@ -65,6 +68,19 @@ impl Guest for SkillsPlugin {
             Failure::Denied(m) => ToolError::Denied(m),
             Failure::Failed(m) => ToolError::Failed(m),
         })
+    }
+}
+
+/// The host as the component reaches it: its WIT imports.
+struct Imports;
+
+impl tools::Host for Imports {
+    fn warn(&mut self, message: &str) {
+        log(LogLevel::Warn, message);
+    }
+
+    fn run_python(&mut self, request: &ScriptRequest) -> Result<ScriptOutput, ScriptError> {
+        script_bridge::run_python(request)
     }
 }
 

@@ -8,10 +8,21 @@ use serde_json::{Value, json};
 
 use crate::catalog;
 use crate::error::{Failure, Outcome};
+use crate::python::{self, RUN_PYTHON_SCRIPT};
+use crate::wasmhost::plugin::script_bridge::{ScriptError, ScriptOutput, ScriptRequest};
 
 pub const LIST_SKILLS: &str = "list_skills";
 pub const GET_SKILL: &str = "get_skill";
 pub const READ_FILE_IN_SKILL: &str = "read_file_in_skill";
+
+/// What the tools need from the host: the component passes its WIT imports, the native unit
+/// tests a fake.
+pub trait Host {
+    /// A line for the user's log (the model does not see it).
+    fn warn(&mut self, message: &str);
+    /// The `script-bridge` import: run Python under this plugin's policy.
+    fn run_python(&mut self, request: &ScriptRequest) -> Result<ScriptOutput, ScriptError>;
+}
 
 /// One tool as the model sees it.
 #[derive(Debug)]
@@ -46,7 +57,7 @@ skill's instructions mention or that get_skill lists under `files`. Returns the 
 exactly as stored. `path` is relative to the skill's folder (e.g. \"references/units.md\"); \
 absolute paths, `..` and symlinks are refused, as are binary files and files over 2 MiB.";
 
-/// The three tools, in the order a model would use them.
+/// The four tools, in the order a model would use them.
 pub fn specs() -> Vec<Spec> {
     let name = json!({
         "type": "string",
@@ -90,6 +101,11 @@ pub fn specs() -> Vec<Spec> {
                 "required": ["name", "path"],
                 "additionalProperties": false
             }),
+        },
+        Spec {
+            name: RUN_PYTHON_SCRIPT,
+            description: python::DESCRIPTION,
+            schema: python::schema(name),
         },
     ]
 }
@@ -137,21 +153,16 @@ fn to_json(value: &impl serde::Serialize) -> Outcome<String> {
         .map_err(|e| Failure::Failed(format!("cannot encode the result as JSON: {e}")))
 }
 
-/// Run tool `name` against the skills folder at `root`. `warn` receives each problem
+/// Run tool `name` against the skills folder at `root`. `host.warn` receives each problem
 /// `list_skills` finds, so the user sees broken skills in the host log even when the model
 /// does not mention them.
-pub fn call(
-    root: &Path,
-    name: &str,
-    arguments: &str,
-    warn: &mut dyn FnMut(&str),
-) -> Outcome<String> {
+pub fn call(root: &Path, name: &str, arguments: &str, host: &mut dyn Host) -> Outcome<String> {
     match name {
         LIST_SKILLS => {
             let NoArgs {} = parse(name, arguments)?;
             let listing = catalog::list(root)?;
             for problem in &listing.problems {
-                warn(&format!("skill `{}`: {}", problem.skill, problem.message));
+                host.warn(&format!("skill `{}`: {}", problem.skill, problem.message));
             }
             to_json(&listing)
         }
@@ -163,9 +174,10 @@ pub fn call(
             let args: FileArgs = parse(name, arguments)?;
             catalog::read_file(root, &args.name, &args.path)
         }
+        RUN_PYTHON_SCRIPT => python::run(root, parse(name, arguments)?, host),
         other => Err(Failure::UnknownTool(format!(
             "no tool named `{other}` in the skills plugin; its tools are {LIST_SKILLS}, \
-             {GET_SKILL} and {READ_FILE_IN_SKILL}"
+             {GET_SKILL}, {READ_FILE_IN_SKILL} and {RUN_PYTHON_SCRIPT}"
         ))),
     }
 }

@@ -2,13 +2,22 @@ use serde_json::Value;
 
 use super::{Fixture, failure};
 use crate::error::Failure;
+use crate::python::RUN_PYTHON_SCRIPT;
 use crate::tools::{GET_SKILL, LIST_SKILLS, READ_FILE_IN_SKILL, specs};
 
 #[test]
-fn exactly_three_tools_with_object_schemas() {
+fn exactly_four_tools_with_object_schemas() {
     let specs = specs();
     let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
-    assert_eq!(names, [LIST_SKILLS, GET_SKILL, READ_FILE_IN_SKILL]);
+    assert_eq!(
+        names,
+        [
+            LIST_SKILLS,
+            GET_SKILL,
+            READ_FILE_IN_SKILL,
+            RUN_PYTHON_SCRIPT
+        ]
+    );
     for spec in &specs {
         assert_eq!(spec.schema["type"], "object", "{}", spec.name);
         assert_eq!(spec.schema["additionalProperties"], false, "{}", spec.name);
@@ -17,6 +26,11 @@ fn exactly_three_tools_with_object_schemas() {
             "{} needs a real description",
             spec.name
         );
+        // Providers refuse combinators at the top of a tool schema (Anthropic: "does not
+        // support oneOf, allOf, or anyOf at the top level").
+        for combinator in ["oneOf", "anyOf", "allOf"] {
+            assert!(spec.schema.get(combinator).is_none(), "{}", spec.name);
+        }
         // Every required field is a declared property.
         let required = spec.schema["required"]
             .as_array()
@@ -35,17 +49,18 @@ fn exactly_three_tools_with_object_schemas() {
         specs[2].schema["required"],
         serde_json::json!(["name", "path"])
     );
-    assert!(!names.contains(&"run_python_script"));
+    assert_eq!(specs[3].schema["required"], serde_json::json!(["name"]));
 }
 
 #[test]
 fn unknown_tool() {
     let f = Fixture::new();
-    let Failure::UnknownTool(message) = failure(f.call("run_python_script", "{}")) else {
+    let Failure::UnknownTool(message) = failure(f.call("run_shell", "{}")) else {
         panic!("expected unknown-tool");
     };
-    assert!(message.contains("`run_python_script`"), "{message}");
+    assert!(message.contains("`run_shell`"), "{message}");
     assert!(message.contains("list_skills"), "{message}");
+    assert!(message.contains(RUN_PYTHON_SCRIPT), "{message}");
 }
 
 fn invalid(f: &Fixture, tool: &str, arguments: &str) -> String {

@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use super::{Fixture, failure};
+use super::{FakeHost, Fixture, failure};
 use crate::catalog::{MAX_LISTED_FILES, NO_SKILLS_FOLDER};
 use crate::error::Failure;
 use crate::tools::{GET_SKILL, LIST_SKILLS, READ_FILE_IN_SKILL};
@@ -14,7 +14,7 @@ fn no_skills_folder_is_denied() {
         (GET_SKILL, r#"{"name": "a"}"#),
         (READ_FILE_IN_SKILL, r#"{"name": "a", "path": "SKILL.md"}"#),
     ] {
-        let outcome = crate::tools::call(&missing, tool, arguments, &mut |_| {});
+        let outcome = crate::tools::call(&missing, tool, arguments, &mut FakeHost::default());
         assert_eq!(
             failure(outcome),
             Failure::Denied(NO_SKILLS_FOLDER.to_string()),
@@ -62,11 +62,9 @@ fn listing_sorts_skips_and_reports() {
         "---\nname: warned\ndescription: d\nextra: 1\n---\nb\n",
     );
 
-    let mut warnings = Vec::new();
-    let text = crate::tools::call(f.root(), LIST_SKILLS, "{}", &mut |w| {
-        warnings.push(w.to_string())
-    })
-    .expect("list");
+    let mut host = FakeHost::default();
+    let text = crate::tools::call(f.root(), LIST_SKILLS, "{}", &mut host).expect("list");
+    let warnings = host.warnings;
     let listing: Value = serde_json::from_str(&text).expect("json");
     let root = f.root().display();
     assert_eq!(
@@ -258,7 +256,8 @@ fn skill_names_are_checked() {
 fn shipped_example_skills() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../skills");
     let call = |tool: &str, arguments: &str| {
-        crate::tools::call(&root, tool, arguments, &mut |_| {}).expect("example skills work")
+        crate::tools::call(&root, tool, arguments, &mut FakeHost::default())
+            .expect("example skills work")
     };
     let listing: Value = serde_json::from_str(&call(LIST_SKILLS, "{}")).expect("json");
     assert_eq!(listing["problems"], json!([]));

@@ -4,6 +4,7 @@
 mod args;
 mod catalog;
 mod files;
+mod python;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,34 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::error::{Failure, Outcome};
+use crate::wasmhost::plugin::script_bridge::{ScriptError, ScriptOutput, ScriptRequest};
+
+/// The host as the tools see it: records warnings and script requests, answers scripts with
+/// `answer` (a successful empty run when unset).
+#[derive(Default)]
+struct FakeHost {
+    warnings: Vec<String>,
+    requests: Vec<ScriptRequest>,
+    answer: Option<Result<ScriptOutput, ScriptError>>,
+}
+
+impl crate::tools::Host for FakeHost {
+    fn warn(&mut self, message: &str) {
+        self.warnings.push(message.to_string());
+    }
+
+    fn run_python(&mut self, request: &ScriptRequest) -> Result<ScriptOutput, ScriptError> {
+        self.requests.push(request.clone());
+        self.answer.clone().unwrap_or(Ok(ScriptOutput {
+            stdout: String::new(),
+            stderr: String::new(),
+            exit_code: 0,
+            timed_out: false,
+            truncated: false,
+            duration_ms: 0,
+        }))
+    }
+}
 
 /// A temporary skills folder.
 struct Fixture {
@@ -48,7 +77,7 @@ impl Fixture {
     }
 
     fn call(&self, tool: &str, arguments: &str) -> Outcome<String> {
-        crate::tools::call(self.root(), tool, arguments, &mut |_| {})
+        crate::tools::call(self.root(), tool, arguments, &mut FakeHost::default())
     }
 
     fn json(&self, tool: &str, arguments: &str) -> Value {

@@ -1,0 +1,237 @@
+//! Sandboxed mode: CPython compiled to WASI (the `python-runner` component, built from
+//! `runtimes/python/` by `just python-runner`), run in this host's sandbox.
+//!
+//! Each run gets a fresh instance whose policy grants the skill's folder read-only at
+//! `/skill`, a new empty temporary folder read-write at `/scratch` (the working
+//! directory, deleted afterwards), the calling plugin's environment and nothing else: no
+//! hosts, no other folders. It runs under the plugin's script limits
+//! (`[plugins.NAME.python]`). A script that crosses one is the script's failure, reported
+//! as a [`ScriptRun`] with exit code -1 ([`outcome::KILLED_EXIT_CODE`]), not a host
+//! error.
+
+mod bindings;
+mod outcome;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::OnceCell;
+use wasmtime::Engine;
+
+use self::bindings::{PythonRunnerPre, RunRequest, Source};
+use super::{ResolvedJob, ScriptFailure, ScriptRun, ScriptSource};
+use crate::policy::{Access, FolderGrant, PluginPolicy};
+use crate::sandbox::{Sandbox, budget};
+
+/// Overrides where the Python runner component is looked for.
+pub const PYTHON_RUNNER_ENV: &str = "WASMHOST_PYTHON_RUNNER";
+
+/// Where a script sees its skill's folder (read-only).
+pub const SKILL_GUEST_PATH: &str = "/skill";
+
+/// Where a script sees its scratch folder (read-write, its working directory).
+pub const SCRATCH_GUEST_PATH: &str = "/scratch";
+
+/// The component's file, relative to the folder of the `wasmhost` executable.
+const RUNNER_FILE: &str = "runtimes/python.wasm";
+
+pub struct SandboxedPython {
+    component: Option<PathBuf>,
+    loaded: OnceCell<Runner>,
+}
+
+/// The compiled runner, ready to instantiate.
+struct Runner {
+    engine: Engine,
+    pre: PythonRunnerPre<crate::sandbox::PluginState>,
+}
+
+impl SandboxedPython {
+    /// Runs the component at `component` (see [`SandboxedPython::locate`]); `None` makes
+    /// every run answer `unavailable`. The component is loaded on first use.
+    pub fn new(component: Option<PathBuf>) -> Self {
+        Self {
+            component,
+            loaded: OnceCell::new(),
+        }
+    }
+
+    /// Where the runner is: `$WASMHOST_PYTHON_RUNNER` if set, else `runtimes/python.wasm`
+    /// next to the executable, else `../runtimes/python.wasm` from the executable's folder
+    /// (so test binaries in `target/debug/deps` find `target/debug/runtimes`).
+    pub fn locate() -> Option<PathBuf> {
+        if let Some(path) = std::env::var_os(PYTHON_RUNNER_ENV).filter(|p| !p.is_empty()) {
+            return Some(PathBuf::from(path));
+        }
+        let exe = std::env::current_exe().ok()?;
+        let dir = exe.parent()?;
+        [dir.join(RUNNER_FILE), dir.join("..").join(RUNNER_FILE)]
+            .into_iter()
+            .find(|candidate| candidate.is_file())
+    }
+
+    pub async fn run(
+        &self,
+        sandbox: &Arc<Sandbox>,
+        policy: &PluginPolicy,
+        job: &ResolvedJob,
+    ) -> Result<ScriptRun, ScriptFailure> {
+        let one_off;
+        let runner = match self.loaded.get_or_try_init(|| self.load(sandbox)).await? {
+            // The runner is tied to the engine that compiled it; another sandbox (tests,
+            // benchmarks) gets its own, uncached.
+            runner if Engine::same(&runner.engine, sandbox.engine()) => runner,
+            _ => {
+                one_off = self.load(sandbox).await?;
+                &one_off
+            }
+        };
+        let scratch = tempfile::Builder::new()
+            .prefix("wasmhost-scratch-")
+            .tempdir()
+            .map_err(|e| {
+                ScriptFailure::Unavailable(format!("cannot create a scratch folder: {e}"))
+            })?;
+        let grants = Arc::new(script_policy(policy, &job.skill_dir, scratch.path()));
+        let unavailable = |e: crate::sandbox::StoreError| {
+            ScriptFailure::Unavailable(format!("cannot set up the sandboxed Python: {e}"))
+        };
+        let mut store = sandbox.new_store(&grants).map_err(unavailable)?;
+        sandbox.rearm(&mut store, &grants).map_err(unavailable)?;
+        let request = RunRequest {
+            source: match &job.source {
+                ScriptSource::Code(code) => Source::Code(code.clone()),
+                ScriptSource::File(path) => Source::Script(path.to_string_lossy().into_owned()),
+            },
+            args: job.args.clone(),
+            stdin: job.stdin.clone().unwrap_or_default(),
+            max_output_bytes: u64::try_from(grants.limits.output_bytes).unwrap_or(u64::MAX),
+        };
+        let started = Instant::now();
+        let result = budget::run(&mut store, &grants.name, &grants.limits, async |store| {
+            let instance = runner.pre.instantiate_async(&mut *store).await?;
+            instance.call_run(&mut *store, &request).await
+        })
+        .await;
+        let duration = started.elapsed();
+        outcome::describe(result, &store, &grants, duration)
+    }
+
+    async fn load(&self, sandbox: &Arc<Sandbox>) -> Result<Runner, ScriptFailure> {
+        let Some(path) = self.component.clone() else {
+            return Err(not_installed(None));
+        };
+        let wasm = tokio::fs::read(&path)
+            .await
+            .map_err(|e| not_installed(Some((&path, e))))?;
+        let cannot_load = |message: String| {
+            ScriptFailure::Unavailable(format!(
+                "the sandboxed Python runner {} cannot be loaded: {message}; rebuild it with \
+                 `just python-runner`",
+                path.display()
+            ))
+        };
+        // Compiling is seconds of CPU the first time (then a cache hit): keep it off the
+        // async workers.
+        let compiler = sandbox.clone();
+        let compiled = tokio::task::spawn_blocking(move || compiler.compile(&wasm))
+            .await
+            .map_err(|e| cannot_load(e.to_string()))?;
+        let (component, _cache) = compiled.map_err(|e| cannot_load(format!("{e:#}")))?;
+        let pre = sandbox
+            .linker()
+            .instantiate_pre(&component)
+            .and_then(PythonRunnerPre::new)
+            .map_err(|e| cannot_load(format!("{e:#}")))?;
+        Ok(Runner {
+            engine: sandbox.engine().clone(),
+            pre,
+        })
+    }
+}
+
+fn not_installed(looked_at: Option<(&Path, std::io::Error)>) -> ScriptFailure {
+    let detail = match looked_at {
+        Some((path, e)) => format!(" ({}: {e})", path.display()),
+        None => String::new(),
+    };
+    ScriptFailure::Unavailable(format!(
+        "the sandboxed Python runner is not installed: run `just python-runner` (or set \
+         {PYTHON_RUNNER_ENV}){detail}"
+    ))
+}
+
+/// What a script may touch: its skill read-only, its scratch folder, the calling
+/// plugin's environment, no network, under the plugin's script limits. Named
+/// `PLUGIN.python` so a limit's message points at `[plugins.PLUGIN.python]`, the section
+/// that raises it.
+fn script_policy(plugin: &PluginPolicy, skill_dir: &Path, scratch: &Path) -> PluginPolicy {
+    let mut grants = PluginPolicy::deny_all(&format!("{}.python", plugin.name));
+    grants.folders = vec![
+        FolderGrant {
+            host: skill_dir.to_path_buf(),
+            guest: SKILL_GUEST_PATH.to_string(),
+            access: Access::Ro,
+        },
+        FolderGrant {
+            host: scratch.to_path_buf(),
+            guest: SCRATCH_GUEST_PATH.to_string(),
+            access: Access::Rw,
+        },
+    ];
+    grants.env = plugin.env.clone();
+    grants.limits = plugin.python.limits;
+    grants
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_policy_grants_only_the_skill_scratch_and_env() {
+        let mut plugin = PluginPolicy::deny_all("skills");
+        plugin.env.insert("LANG".into(), "C".into());
+        plugin.config.insert("model".into(), "x".into());
+        plugin.grant_skills_folder("/srv/skills".into());
+        plugin.python.limits.fuel = 7;
+        let grants = script_policy(&plugin, Path::new("/srv/skills/demo"), Path::new("/tmp/s"));
+        assert_eq!(grants.name, "skills.python");
+        assert_eq!(grants.folders.len(), 2);
+        assert_eq!(grants.folders[0].guest, SKILL_GUEST_PATH);
+        assert_eq!(grants.folders[0].access, Access::Ro);
+        assert_eq!(grants.folders[1].guest, SCRATCH_GUEST_PATH);
+        assert_eq!(grants.folders[1].access, Access::Rw);
+        assert_eq!(grants.env, plugin.env);
+        assert!(grants.allowed_hosts.is_empty() && grants.config.is_empty());
+        assert!(grants.secret.is_none());
+        assert_eq!(grants.limits.fuel, 7);
+    }
+
+    #[tokio::test]
+    async fn a_missing_runner_is_unavailable_with_the_fix() {
+        let python = SandboxedPython::new(Some("/nonexistent/python.wasm".into()));
+        let sandbox = Sandbox::new(crate::sandbox::SandboxOptions {
+            cache: crate::sandbox::ComponentCache::disabled(),
+            ..Default::default()
+        })
+        .expect("sandbox");
+        let job = ResolvedJob {
+            skill: "demo".into(),
+            skill_dir: std::env::temp_dir(),
+            source: ScriptSource::Code("print(1)".into()),
+            args: Vec::new(),
+            stdin: None,
+        };
+        let failure = python
+            .run(&sandbox, &PluginPolicy::deny_all("skills"), &job)
+            .await
+            .expect_err("no runner");
+        let ScriptFailure::Unavailable(message) = failure else {
+            panic!("{failure:?}");
+        };
+        assert!(message.contains("just python-runner"), "{message}");
+        assert!(message.contains("/nonexistent/python.wasm"), "{message}");
+    }
+}

@@ -1,0 +1,244 @@
+//! `wasmhost skills check`, and the skills plugin's `run_python_script` through the real
+//! binary in native mode.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::native_python::python3;
+use crate::support::{self, stderr, stdout, wasmhost};
+
+fn write(root: &Path, relative: &str, text: &str) {
+    let path = root.join(relative);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn check_accepts_the_example_skills() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let skills = support::repo_root().join("skills");
+    let out = wasmhost(&["skills", "check", &skills.to_string_lossy()], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.starts_with("checked "), "only the summary: {text}");
+    assert!(
+        text.ends_with(" skill folders: 0 errors, 0 warnings\n"),
+        "{text}"
+    );
+    let one = wasmhost(
+        &[
+            "skills",
+            "check",
+            &skills.join("unit-converter").to_string_lossy(),
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
+    let report: Value = serde_json::from_str(&stdout(&one)).expect("json");
+    assert_eq!(report["skills"], 1);
+    assert_eq!(report["problems"], serde_json::json!([]));
+}
+
+/// A skills folder with one good skill and one of each mistake.
+fn broken_skills(root: &Path) {
+    write(
+        root,
+        "skills/good/SKILL.md",
+        "---\nname: good\ndescription: Fine.\n---\nDo it.\n",
+    );
+    write(root, "skills/good/scripts/run.py", "print(1)\n");
+    write(
+        root,
+        "skills/bad-yaml/SKILL.md",
+        "---\nname: bad-yaml\ndescription: [oops\n---\nbody\n",
+    );
+    write(
+        root,
+        "skills/mismatch/SKILL.md",
+        "---\nname: other-name\ndescription: d\n---\nbody\n",
+    );
+    write(
+        root,
+        "skills/no-description/SKILL.md",
+        "---\nname: no-description\n---\nbody\n",
+    );
+    write(
+        root,
+        "skills/warned/SKILL.md",
+        "---\nname: warned\ndescription: d\nextra: 1\n---\nb\n",
+    );
+    std::os::unix::fs::symlink("/etc/passwd", root.join("skills/good/scripts/leak.py"))
+        .expect("symlink");
+}
+
+#[test]
+fn check_reports_each_problem_at_its_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    broken_skills(dir.path());
+    let out = wasmhost(&["skills", "check", "skills"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let expected_starts = [
+        "skills/bad-yaml/SKILL.md:4: error: invalid YAML in the frontmatter",
+        "skills/good/scripts/leak.py: error: a symlink leaving the skill (to /etc/passwd)",
+        "skills/mismatch/SKILL.md:2: error: the name `other-name` differs from the folder name \
+         `mismatch`",
+        "skills/no-description/SKILL.md:1: error: the required key `description` is missing",
+        "skills/warned/SKILL.md:4: warning: unknown key `extra`",
+        "checked 5 skill folders: 4 errors, 1 warning",
+    ];
+    assert_eq!(lines.len(), expected_starts.len(), "{text}");
+    for (line, start) in lines.iter().zip(expected_starts) {
+        assert!(
+            line.starts_with(start),
+            "{line:?} should start with {start:?}"
+        );
+    }
+
+    let json = wasmhost(&["skills", "check", "skills", "--json"], dir.path());
+    assert_eq!(json.status.code(), Some(1));
+    let report: Value = serde_json::from_str(&stdout(&json)).expect("json");
+    assert_eq!(
+        (report["skills"].as_u64(), report["errors"].as_u64()),
+        (Some(5), Some(4))
+    );
+    assert_eq!(report["problems"][0]["path"], "skills/bad-yaml/SKILL.md");
+    assert_eq!(report["problems"][0]["line"], 4);
+    assert_eq!(report["problems"][0]["severity"], "error");
+    assert_eq!(report["problems"][1]["line"], Value::Null);
+}
+
+#[test]
+fn check_warnings_alone_pass_and_usage_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "legacy/SKILL.md",
+        "# Old style\nNo frontmatter.\n",
+    );
+    let out = wasmhost(&["skills", "check", "legacy"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("legacy/SKILL.md:1: warning: no YAML frontmatter"),
+        "{}",
+        stdout(&out)
+    );
+    let missing = wasmhost(&["skills", "check", "nope"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("nope: not a folder"),
+        "{}",
+        stderr(&missing)
+    );
+    assert_eq!(
+        wasmhost(&["skills", "check"], dir.path()).status.code(),
+        Some(2)
+    );
+}
+
+/// `wasmhost call skills run_python_script ARGS` on the repo's skills, under a policy file
+/// with `python` set; returns the call's output.
+fn call_script(python_section: &str, arguments: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("wasmhost.toml");
+    std::fs::write(
+        &config,
+        format!("[plugins.skills.python]\n{python_section}"),
+    )
+    .expect("write");
+    let skills = support::repo_root().join("skills");
+    wasmhost(
+        &[
+            "call",
+            "skills",
+            "run_python_script",
+            arguments,
+            "--skills",
+            &skills.to_string_lossy(),
+            "--config",
+            &config.to_string_lossy(),
+            "--json",
+        ],
+        dir.path(),
+    )
+}
+
+fn native_section() -> String {
+    format!(
+        "mode = \"native\"\ninterpreter = {:?}\n",
+        python3().display().to_string()
+    )
+}
+
+/// The tool's result as JSON (the output of `call --json` holds it as text).
+fn result(out: &std::process::Output) -> Value {
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(out), stderr(out));
+    let call: Value = serde_json::from_str(&stdout(out)).expect("call --json");
+    serde_json::from_str(call["output"].as_str().expect("output")).expect("tool output is JSON")
+}
+
+#[test]
+fn run_python_script_runs_a_skill_script_natively() {
+    let out = call_script(
+        &native_section(),
+        r#"{"name":"unit-converter","script":"scripts/convert.py","args":["10","km","mi"]}"#,
+    );
+    let run = result(&out);
+    assert_eq!(run["stdout"], "10 km = 6.213711922 mi\n");
+    assert_eq!(run["exit_code"], 0);
+    assert_eq!(run["timed_out"], false);
+    assert!(run["duration_ms"].is_u64());
+}
+
+#[test]
+fn run_python_script_inline_code_may_use_subprocess_natively() {
+    let code = "import subprocess; print(subprocess.run(['echo', 'from a child'], \
+                capture_output=True, text=True).stdout.strip())";
+    let arguments = serde_json::json!({"name": "unit-converter", "code": code}).to_string();
+    let run = result(&call_script(&native_section(), &arguments));
+    assert_eq!(run["stdout"], "from a child\n", "{run}");
+}
+
+#[test]
+fn run_python_script_errors_reach_the_caller_as_tool_errors() {
+    let out = call_script(
+        "mode = \"native\"\n",
+        r#"{"name":"unit-converter","code":"print(1)"}"#,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let call: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(
+        call["error"]["kind"], "failed",
+        "unavailable maps to failed"
+    );
+    let message = call["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("native mode needs an interpreter"),
+        "{message}"
+    );
+
+    let out = call_script(
+        &native_section(),
+        r#"{"name":"unit-converter","script":"../csv-stats/scripts/stats.py"}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let call: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(call["error"]["kind"], "invalid-arguments");
+    let message = call["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("`..`"), "{message}");
+}
