@@ -47,6 +47,11 @@ const TOOLS: &[(&str, &str, &str)] = &[
         PATH,
     ),
     (
+        "time_read",
+        "Reads the file at `path` and returns how long the read took, in nanoseconds, by the guest's own clock.",
+        PATH,
+    ),
+    (
         "write_file",
         "Writes `content` to the file at `path`.",
         r#"{"type":"object","properties":{"path":{"type":"string"},"content":{"type":"string"}},"required":["path","content"]}"#,
@@ -142,6 +147,14 @@ impl Guest for Hostile {
             "read_len" => std::fs::read(args.take_string("path")?)
                 .map(|bytes| bytes.len().to_string())
                 .map_err(io_failed),
+            "time_read" => {
+                let path = args.take_string("path")?;
+                let started = std::time::Instant::now();
+                let bytes = std::fs::read(path).map_err(io_failed)?;
+                let took = started.elapsed();
+                std::hint::black_box(&bytes);
+                Ok(took.as_nanos().to_string())
+            }
             "write_file" => {
                 let path = args.take_string("path")?;
                 let content = args.take_string("content")?;
