@@ -59,5 +59,5 @@ test: setup python-runner lint
     cargo test -p skills -p provider-kit -p openai -p anthropic
 
 # Benchmarks: prints a table of figures with native baselines from the same run.
-bench: setup
-    env -u RUST_BACKTRACE cargo bench -p wasmhost-e2e --bench foundation --bench agent
+bench: setup python-runner
+    env -u RUST_BACKTRACE cargo bench -p wasmhost-e2e --bench foundation --bench agent --bench skills
