@@ -181,3 +181,36 @@ fn second_run_loads_from_the_compile_cache() {
     assert_eq!(first["compiled"], "compiled");
     assert_eq!(second["compiled"], "hit");
 }
+
+#[test]
+fn inspect_every_shipped_provider_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, header, env_var) in [
+        ("openai", "authorization", "OPENAI_API_KEY"),
+        ("anthropic", "x-api-key", "ANTHROPIC_API_KEY"),
+    ] {
+        let out = wasmhost(&["inspect", name, "--json"], dir.path());
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
+        assert_eq!(report["world"], "provider");
+        assert_eq!(report["provider"]["name"], name);
+        assert_eq!(report["provider"]["credential"]["header"], header);
+        assert_eq!(report["provider"]["credential"]["env_var"], env_var);
+        let imports: Vec<&str> = report["imports"]
+            .as_array()
+            .expect("imports")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            imports
+                .iter()
+                .any(|i| i.starts_with("wasi:http/outgoing-handler")),
+            "{imports:?}"
+        );
+        assert!(
+            !imports.iter().any(|i| i.starts_with("wasi:filesystem")),
+            "{name} needs no files: {imports:?}"
+        );
+    }
+}
