@@ -21,11 +21,16 @@ vendor-wit:
 python-runner:
     runtimes/python/build.sh target/runtimes/python.wasm
 
+# Build the example tool plugin written in Python (examples/python-tool, componentize-py)
+# to target/examples/text_tools.wasm; skipped when its inputs are unchanged.
+python-tool:
+    examples/python-tool/build.sh target/examples/text_tools.wasm
+
 # Build the shipped plugins and put them (and the Python runner) next to the debug binary.
 plugins: setup python-runner
-    cargo build --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic
+    cargo build --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic -p replay
     mkdir -p {{plugin_dir}} {{plugin_dir}}/../runtimes
-    cp {{wasm_out}}/skills.wasm {{wasm_out}}/openai.wasm {{wasm_out}}/anthropic.wasm {{plugin_dir}}/
+    cp {{wasm_out}}/skills.wasm {{wasm_out}}/openai.wasm {{wasm_out}}/anthropic.wasm {{wasm_out}}/replay.wasm {{plugin_dir}}/
     cp target/runtimes/python.wasm {{plugin_dir}}/../runtimes/python.wasm
 
 # Install wasmhost and the shipped plugins (next to the binary, where it finds them by name).
@@ -40,23 +45,23 @@ install: plugins
 build: plugins
     cargo build -p wasmhost
 
-# A smoke run of the shipped plugins on skills/ (offline, no API key).
+# The offline demo: the agent loop with the `replay` provider answering from a cassette
+# shipped in demo/ (no API key, no network), driving the example skills end to end: list
+# them, read one, run its script in the sandboxed Python, answer. Tool calls show on stderr.
 demo: build
-    target/debug/wasmhost inspect skills --skills skills
-    target/debug/wasmhost call skills list_skills --skills skills
-    target/debug/wasmhost call skills get_skill '{"name": "unit-converter"}' --skills skills
+    target/debug/wasmhost run --plugin replay --cassette demo/unit-conversion.cassette.jsonl --skills skills "How many miles is a 42 km marathon?"
 
 # Formatting and lints, as CI enforces them.
 lint:
     cargo fmt --all -- --check
     cargo clippy --all-targets -- -D warnings
-    cargo clippy --all-targets -p skills -p provider-kit -p openai -p anthropic -- -D warnings
-    cargo clippy --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic -- -D warnings
+    cargo clippy --all-targets -p skills -p provider-kit -p openai -p anthropic -p replay -p wasmhost-plugin -- -D warnings
+    cargo clippy --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic -p replay -p wasmhost-plugin -- -D warnings
 
 # Every test: lints, unit tests, and end-to-end tests on real components.
-test: setup python-runner lint
+test: setup python-runner python-tool lint
     cargo test
-    cargo test -p skills -p provider-kit -p openai -p anthropic
+    cargo test -p skills -p provider-kit -p openai -p anthropic -p replay -p wasmhost-plugin
 
 # Benchmarks: prints a table of figures with native baselines from the same run.
 bench: setup python-runner

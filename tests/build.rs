@@ -25,6 +25,7 @@ const COMPONENTS: &[(&str, &str, &str)] = &[
     ("SKILLS", "skills", "skills.wasm"),
     ("OPENAI", "openai", "openai.wasm"),
     ("ANTHROPIC", "anthropic", "anthropic.wasm"),
+    ("REPLAY", "replay", "replay.wasm"),
 ];
 
 /// Variables cargo sets for this build script (or that steer the outer build) that the

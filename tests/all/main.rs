@@ -2,6 +2,7 @@
 //! the real `wasmhost` binary. One test binary, so the build links once.
 
 mod agent;
+mod authoring;
 mod cache;
 mod cli;
 mod filesystem;
@@ -10,5 +11,6 @@ mod limits;
 mod loading;
 mod native_python;
 mod python;
+mod replay;
 mod skills;
 mod support;

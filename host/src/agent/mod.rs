@@ -6,6 +6,7 @@
 
 mod adapters;
 mod events;
+mod record;
 mod retry;
 mod transcript;
 mod turn;
@@ -15,6 +16,7 @@ use std::pin::Pin;
 
 pub use adapters::{PluginProvider, PluginToolBox, ToolBoxError};
 pub use events::AgentEvent;
+pub use record::{CASSETTE_VERSION, Cassette, RecordError, RecordingProvider};
 pub use retry::RetryPolicy;
 pub use transcript::{Transcript, TranscriptError};
 pub use turn::{Agent, AgentConfig, AgentError, Outcome};

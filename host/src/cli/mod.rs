@@ -6,6 +6,7 @@ mod chat;
 mod config;
 mod inspect;
 mod logs;
+mod new;
 mod providers;
 mod render;
 mod run;
@@ -54,6 +55,8 @@ enum Command {
     Models(providers::ModelsArgs),
     /// Work with skill folders: `skills check DIR` validates them.
     Skills(skills::SkillsArgs),
+    /// Create a plugin crate: `new tool NAME` or `new provider NAME` (--dir DIR).
+    New(new::NewArgs),
 }
 
 /// Exit codes: 0 success, 1 runtime error, 2 usage error (clap uses 2 for its own).
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
         // not stop it.
         let command = match cli.command {
             Command::Skills(args) => return skills::run(args).await,
+            Command::New(args) => return new::run(args),
             other => other,
         };
         let env =
@@ -86,6 +90,7 @@ pub fn main() -> ExitCode {
             Command::Providers(args) => providers::list(&env, args).await,
             Command::Models(args) => providers::models(&env, args).await,
             Command::Skills(args) => skills::run(args).await,
+            Command::New(args) => new::run(args),
         }
     });
     match result {

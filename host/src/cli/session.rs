@@ -7,13 +7,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use base64::Engine as _;
 use wasmhost::agent::{
-    Agent, AgentConfig, ChatProvider, PluginProvider, PluginToolBox, RetryPolicy, ToolBox,
-    Transcript,
+    Agent, AgentConfig, Cassette, ChatProvider, PluginProvider, PluginToolBox, RecordingProvider,
+    RetryPolicy, ToolBox, Transcript,
 };
 use wasmhost::chat::{ContentPart, ImageSource, Message, RequestOptions, Role};
 use wasmhost::plugin::ToolPlugin;
-use wasmhost::policy::DEFAULT_PROVIDER_TIMEOUT;
 use wasmhost::policy::credentials::{CredentialNeed, SecretSources, grant_provider};
+use wasmhost::policy::{Access, DEFAULT_PROVIDER_TIMEOUT, FolderGrant, PluginPolicy};
 
 use super::UsageError;
 use super::config::Environment;
@@ -71,6 +71,13 @@ pub struct SessionArgs {
     /// Continue the conversation in this transcript (and append to it).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+    /// Save every provider exchange (requests, streamed events, responses; never
+    /// credentials) to this cassette, for `--plugin replay --cassette FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// The cassette the `replay` provider answers from (granted to it read-only).
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<PathBuf>,
 }
 
 pub struct Session {
@@ -88,8 +95,23 @@ impl Session {
         let mut providers: Vec<Arc<dyn ChatProvider>> = Vec::new();
         let specs = std::iter::once((&args.plugin, args.base_url.as_deref()))
             .chain(args.fallbacks.iter().map(|f| (f, None)));
-        for (spec, base_url) in specs {
-            providers.push(Arc::new(provider(env, spec, base_url, &sources).await?));
+        for (i, (spec, base_url)) in specs.enumerate() {
+            let cassette = if i == 0 {
+                args.cassette.as_deref()
+            } else {
+                None
+            };
+            let loaded = provider_with(env, spec, base_url, &sources, cassette, true).await?;
+            providers.push(Arc::new(loaded));
+        }
+        if let Some(path) = &args.record {
+            let cassette = Arc::new(Cassette::create(path, providers[0].name())?);
+            providers = providers
+                .into_iter()
+                .map(|p| -> Arc<dyn ChatProvider> {
+                    Arc::new(RecordingProvider::new(p, cassette.clone()))
+                })
+                .collect();
         }
         let tools = tool_box(env, args).await?;
         let system = system_prompt(args, &tools).await;
@@ -130,6 +152,19 @@ pub async fn provider(
     base_url_flag: Option<&str>,
     sources: &SecretSources,
 ) -> Result<PluginProvider> {
+    provider_with(env, spec, base_url_flag, sources, None, false).await
+}
+
+/// [`provider`], with `cassette` granted when given, or asked for when `conversing` with
+/// the `replay` provider (which has nothing to say without one).
+async fn provider_with(
+    env: &Environment,
+    spec: &str,
+    base_url_flag: Option<&str>,
+    sources: &SecretSources,
+    cassette: Option<&Path>,
+    conversing: bool,
+) -> Result<PluginProvider> {
     let mut provider = env.load(spec, None)?.into_provider()?;
     let name = provider.plugin().name().to_string();
     let info = provider
@@ -153,14 +188,64 @@ pub async fn provider(
         env_var: c.env_var.clone(),
         required: c.required,
     });
-    let secrets = grant_provider(
-        &mut policy,
-        base_url.trim_end_matches('/'),
-        need.as_ref(),
-        sources,
-    )?;
+    // A provider with no API root and no credential (`replay`) gets no network at all.
+    let secrets = if base_url.is_empty() && need.is_none() {
+        Vec::new()
+    } else {
+        grant_provider(
+            &mut policy,
+            base_url.trim_end_matches('/'),
+            need.as_ref(),
+            sources,
+        )?
+    };
+    if cassette.is_some() || (conversing && info.name == REPLAY_PROVIDER) {
+        grant_cassette(&mut policy, cassette)?;
+    }
     provider.set_policy(policy);
     Ok(PluginProvider::new(provider, info.default_model, secrets))
+}
+
+/// The provider that answers from a cassette instead of an API.
+const REPLAY_PROVIDER: &str = "replay";
+/// Where the cassette's folder appears inside the provider.
+const CASSETTE_GUEST_DIR: &str = "/cassette";
+
+/// Grants the cassette's folder read-only at [`CASSETTE_GUEST_DIR`] and tells the provider
+/// the file's guest path in its `cassette` config.
+fn grant_cassette(policy: &mut PluginPolicy, cassette: Option<&Path>) -> Result<()> {
+    let Some(path) = cassette else {
+        anyhow::bail!(UsageError(format!(
+            "provider `{}` answers from a recording: give it one with --cassette FILE",
+            policy.name
+        )));
+    };
+    if !path.is_file() {
+        anyhow::bail!(UsageError(format!(
+            "--cassette {}: no such file",
+            path.display()
+        )));
+    }
+    let path = path
+        .canonicalize()
+        .with_context(|| format!("--cassette {}", path.display()))?;
+    let (Some(dir), Some(file)) = (path.parent(), path.file_name()) else {
+        anyhow::bail!(UsageError(format!(
+            "--cassette {}: not a file",
+            path.display()
+        )));
+    };
+    policy.folders.retain(|f| f.guest != CASSETTE_GUEST_DIR);
+    policy.folders.push(FolderGrant {
+        host: dir.to_path_buf(),
+        guest: CASSETTE_GUEST_DIR.to_string(),
+        access: Access::Ro,
+    });
+    policy.config.insert(
+        "cassette".to_string(),
+        format!("{CASSETTE_GUEST_DIR}/{}", file.to_string_lossy()),
+    );
+    Ok(())
 }
 
 async fn tool_box(env: &Environment, args: &SessionArgs) -> Result<PluginToolBox> {
