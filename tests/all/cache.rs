@@ -89,3 +89,46 @@ fn an_unwritable_cache_still_runs_the_plugin() {
         .1;
     assert_eq!(outcome, CacheOutcome::Uncached);
 }
+
+#[test]
+fn an_unsealed_or_rewritten_entry_is_checked_in_full() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = ComponentCache::new(dir.path().to_path_buf());
+    let engine = crate::support::sandbox().engine().clone();
+    let wasm = std::fs::read(guests::HOSTILE).expect("guest");
+    assert_eq!(
+        cache.load(&engine, &wasm).expect("compile").1,
+        CacheOutcome::Compiled
+    );
+    let [entry] = entries(dir.path()).try_into().expect("one entry");
+    let seal = entry.with_extension("seal");
+
+    // Same bytes written again: the fingerprint changes, the full check passes.
+    let bytes = std::fs::read(&entry).expect("read");
+    std::fs::write(&entry, &bytes).expect("rewrite");
+    assert_eq!(
+        cache.load(&engine, &wasm).expect("load").1,
+        CacheOutcome::Hit
+    );
+    assert_eq!(
+        cache.load(&engine, &wasm).expect("load").1,
+        CacheOutcome::Hit
+    );
+
+    // Without its seal an artifact is never trusted.
+    std::fs::remove_file(&seal).expect("unseal");
+    assert_eq!(
+        cache.load(&engine, &wasm).expect("rebuild").1,
+        CacheOutcome::Replaced
+    );
+    // A seal that is garbage is no seal.
+    std::fs::write(&seal, b"WHSEAL01 not really").expect("forge");
+    assert_eq!(
+        cache.load(&engine, &wasm).expect("rebuild").1,
+        CacheOutcome::Replaced
+    );
+    assert_eq!(
+        cache.load(&engine, &wasm).expect("load").1,
+        CacheOutcome::Hit
+    );
+}
