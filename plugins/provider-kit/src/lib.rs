@@ -75,3 +75,28 @@ pub use wasip2;
 pub fn warn(message: &str) {
     host::log(host::LogLevel::Warn, message);
 }
+
+/// The `provider-plugin` world's bindings for a provider plugin crate (`exports`, the
+/// `export!` macro), with the contract's types and `wasi:*` taken from this kit, so every
+/// plugin shares one set of types. Call it once at the plugin's crate root; the plugin
+/// must live two folders below the repository root (`plugins/NAME`), where the contract's
+/// path `../../wit/v0.1.0` resolves.
+#[macro_export]
+macro_rules! provider_world {
+    () => {
+        wit_bindgen::generate!({
+            path: "../../wit/v0.1.0",
+            world: "provider-plugin",
+            with: {
+                "wasmhost:plugin/host@0.1.0": ::provider_kit::host,
+                "wasmhost:plugin/llm-types@0.1.0": ::provider_kit::llm_types,
+                "wasi:http/types@0.2.12": ::provider_kit::wasip2::http::types,
+                "wasi:http/outgoing-handler@0.2.12": ::provider_kit::wasip2::http::outgoing_handler,
+                "wasi:io/error@0.2.12": ::provider_kit::wasip2::io::error,
+                "wasi:io/poll@0.2.12": ::provider_kit::wasip2::io::poll,
+                "wasi:io/streams@0.2.12": ::provider_kit::wasip2::io::streams,
+                "wasi:clocks/monotonic-clock@0.2.12": ::provider_kit::wasip2::clocks::monotonic_clock,
+            },
+        });
+    };
+}

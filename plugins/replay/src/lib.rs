@@ -28,21 +28,8 @@ use provider_kit::wire;
 
 use cassette::{Cassette, Exchange};
 
-wit_bindgen::generate!({
-    path: "../../wit/v0.1.0",
-    world: "provider-plugin",
-    // One set of types shared with provider-kit (which generates them) and wasip2.
-    with: {
-        "wasmhost:plugin/host@0.1.0": provider_kit::host,
-        "wasmhost:plugin/llm-types@0.1.0": provider_kit::llm_types,
-        "wasi:http/types@0.2.12": provider_kit::wasip2::http::types,
-        "wasi:http/outgoing-handler@0.2.12": provider_kit::wasip2::http::outgoing_handler,
-        "wasi:io/error@0.2.12": provider_kit::wasip2::io::error,
-        "wasi:io/poll@0.2.12": provider_kit::wasip2::io::poll,
-        "wasi:io/streams@0.2.12": provider_kit::wasip2::io::streams,
-        "wasi:clocks/monotonic-clock@0.2.12": provider_kit::wasip2::clocks::monotonic_clock,
-    },
-});
+// The world's bindings, sharing provider-kit's types.
+provider_kit::provider_world!();
 
 /// The config key holding the cassette's path inside the sandbox.
 const CASSETTE_CONFIG: &str = "cassette";
