@@ -1,5 +1,8 @@
 use provider_kit::llm_types::{ServerError, Usage};
-use provider_kit::stream::{CUT_SHORT, Chunks, EventStream, Transcript, collect};
+use provider_kit::stream::{
+    CUT_SHORT, Chunks, EventStream, Transcript, collect, transcript_any_chunking,
+};
+use provider_kit::testing::{call_delta as args, call_start as start, text_delta as text};
 
 use super::*;
 
@@ -16,35 +19,9 @@ fn run(body: &[u8], chunk: usize) -> Transcript {
     ))
 }
 
-/// The transcript, checked to be the same for every way of cutting the body into chunks
-/// and with CRLF line ends.
+/// The transcript, checked to be the same for every chunking and with CRLF.
 fn transcript(body: &[u8]) -> Transcript {
-    let whole = run(body, body.len().max(1));
-    for size in [1, 2, 3, 5, 17, 64, 333] {
-        assert_eq!(run(body, size), whole, "chunks of {size}");
-    }
-    let crlf = String::from_utf8_lossy(body).replace('\n', "\r\n");
-    assert_eq!(run(crlf.as_bytes(), 7), whole, "CRLF");
-    whole
-}
-
-fn text(s: &str) -> StreamEvent {
-    StreamEvent::TextDelta(s.into())
-}
-
-fn start(index: u32, id: &str, name: &str) -> StreamEvent {
-    StreamEvent::ToolCallStart(ToolCallStart {
-        index,
-        id: id.into(),
-        name: name.into(),
-    })
-}
-
-fn args(index: u32, fragment: &str) -> StreamEvent {
-    StreamEvent::ToolCallDelta(ToolCallDelta {
-        index,
-        arguments_fragment: fragment.into(),
-    })
+    transcript_any_chunking(body, || ChatStream::new("gpt-4o-mini"))
 }
 
 #[test]

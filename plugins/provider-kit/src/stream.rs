@@ -158,6 +158,25 @@ pub struct Transcript {
     pub error: Option<ProviderError>,
 }
 
+/// The transcript of `body` through a handler from `handler`, checked to be the same for
+/// every way of cutting the body into chunks and with CRLF line ends (a test helper for
+/// each plugin's stream state machine).
+pub fn transcript_any_chunking<H: EventHandler>(
+    body: &[u8],
+    handler: impl Fn() -> H,
+) -> Transcript {
+    let run = |bytes: &[u8], size: usize| {
+        collect(EventStream::new(Chunks::split(bytes, size), handler()))
+    };
+    let whole = run(body, body.len().max(1));
+    for size in [1, 2, 3, 5, 17, 64, 333] {
+        assert_eq!(run(body, size), whole, "chunks of {size}");
+    }
+    let crlf = String::from_utf8_lossy(body).replace('\n', "\r\n");
+    assert_eq!(run(crlf.as_bytes(), 7), whole, "CRLF");
+    whole
+}
+
 /// Pulls `stream` to its end, as the host would.
 pub fn collect<S: ByteSource, H: EventHandler>(mut stream: EventStream<S, H>) -> Transcript {
     let mut events = Vec::new();

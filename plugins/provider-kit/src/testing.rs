@@ -1,8 +1,8 @@
 //! Shorthands for building `llm-types` values in the plugins' unit tests.
 
 use crate::llm_types::{
-    ChatRequest, ContentPart, Image, ImageSource, Message, RequestOptions, Role, ToolCall,
-    ToolResult, ToolSpec,
+    ChatRequest, ContentPart, Image, ImageSource, Message, RequestOptions, Role, StreamEvent,
+    ToolCall, ToolCallDelta, ToolCallStart, ToolResult, ToolSpec,
 };
 
 pub fn text(text: &str) -> ContentPart {
@@ -94,4 +94,23 @@ pub fn request(messages: Vec<Message>, tools: Vec<ToolSpec>) -> ChatRequest {
             stop: Vec::new(),
         },
     }
+}
+
+pub fn text_delta(text: &str) -> StreamEvent {
+    StreamEvent::TextDelta(text.into())
+}
+
+pub fn call_start(index: u32, id: &str, name: &str) -> StreamEvent {
+    StreamEvent::ToolCallStart(ToolCallStart {
+        index,
+        id: id.into(),
+        name: name.into(),
+    })
+}
+
+pub fn call_delta(index: u32, fragment: &str) -> StreamEvent {
+    StreamEvent::ToolCallDelta(ToolCallDelta {
+        index,
+        arguments_fragment: fragment.into(),
+    })
 }
