@@ -20,7 +20,7 @@ fn run(body: &[u8], chunk: usize) -> Transcript {
 
 /// The transcript, checked to be the same for every chunking and with CRLF.
 fn transcript(body: &[u8]) -> Transcript {
-    transcript_any_chunking(body, || MessageStream::default())
+    transcript_any_chunking(body, MessageStream::default)
 }
 
 #[test]
