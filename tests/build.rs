@@ -1,6 +1,6 @@
 //! Builds every wasm32-wasip2 crate the end-to-end tests load (the test guests in
-//! `tests/guests/` and the real plugins in `plugins/`) and writes their paths to
-//! `$OUT_DIR/guests.rs`.
+//! `tests/guests/` and the real plugins in `plugins/`), assembles the hand-written
+//! components (`tests/guests/*.wat`), and writes their paths to `$OUT_DIR/guests.rs`.
 //!
 //! One nested `cargo build` builds them all: one lock, one dependency graph, and the
 //! workspace's release profile (small, LTO, panic=abort), into `target/wasm` so it never
@@ -19,6 +19,11 @@ const TARGET: &str = "wasm32-wasip2";
 /// (cdylibs get underscores, bins keep their name).
 const COMPONENTS: &[(&str, &str, &str)] = &[
     ("HOSTILE", "hostile", "hostile.wasm"),
+    (
+        "HOSTILE_PROVIDER",
+        "hostile-provider",
+        "hostile_provider.wasm",
+    ),
     ("NOT_A_PLUGIN", "not-a-plugin", "not-a-plugin.wasm"),
     ("FUTURE_API", "future-api", "future_api.wasm"),
     ("ECHO_PROVIDER", "echo-provider", "echo_provider.wasm"),
@@ -89,6 +94,15 @@ fn main() {
         writeln!(
             code,
             "/// The `{package}` component.\npub const {name}: &str = {:?};",
+            utf8(&path)
+        )
+        .expect("writing to a String cannot fail");
+    }
+    let guests = workspace.join("tests").join("guests");
+    for (name, source, path) in assemble_wat(&guests, &plugin_dir) {
+        writeln!(
+            code,
+            "/// The component assembled from `{source}`.\npub const {name}: &str = {:?};",
             utf8(&path)
         )
         .expect("writing to a String cannot fail");
@@ -164,6 +178,43 @@ fn build(workspace: &Path, target_dir: &Path) {
             output.status
         ));
     }
+}
+
+/// Assembles every `*.wat` component in `guests` into `out/<stem>.wasm` (dashes in the stem
+/// become underscores, as cargo names cdylibs). Returns, sorted, the constant name
+/// (`multi-memory.wat` → `MULTI_MEMORY`), the source file name and the output path.
+fn assemble_wat(guests: &Path, out: &Path) -> Vec<(String, String, PathBuf)> {
+    let entries = std::fs::read_dir(guests)
+        .unwrap_or_else(|e| fail(&format!("cannot list {}: {e}", guests.display())));
+    let mut sources = Vec::new();
+    for entry in entries {
+        let path = entry
+            .unwrap_or_else(|e| fail(&format!("cannot list {}: {e}", guests.display())))
+            .path();
+        if path.extension().is_some_and(|ext| ext == "wat") && path.is_file() {
+            sources.push(path);
+        }
+    }
+    sources.sort();
+
+    let mut assembled = Vec::new();
+    for source in sources {
+        let Some(file_name) = source.file_name().and_then(|name| name.to_str()) else {
+            fail(&format!("file name is not UTF-8: {}", source.display()));
+        };
+        let stem = file_name.trim_end_matches(".wat").replace('-', "_");
+        let binary = wat::parse_file(&source)
+            .unwrap_or_else(|e| fail(&format!("cannot assemble {}: {e}", source.display())));
+        let path = out.join(format!("{stem}.wasm"));
+        // Rewrite only on change, so the file's fingerprint stays put between builds.
+        if std::fs::read(&path).ok().as_deref() != Some(binary.as_slice())
+            && let Err(e) = std::fs::write(&path, &binary)
+        {
+            fail(&format!("cannot write {}: {e}", path.display()));
+        }
+        assembled.push((stem.to_uppercase(), file_name.to_owned(), path));
+    }
+    assembled
 }
 
 fn utf8(path: &Path) -> &str {

@@ -23,6 +23,9 @@
 //! # Ok(()) }
 //! ```
 
+/// A boxed, sendable future: what the wasm-free traits return.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 pub mod agent;
 pub mod caps;
 pub mod chat;

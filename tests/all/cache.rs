@@ -21,11 +21,17 @@ fn second_load_hits_and_bad_entries_are_replaced() {
     let wasm = std::fs::read(guests::HOSTILE).expect("guest");
 
     assert_eq!(
-        cache.load(engine, &wasm).expect("compile").1,
+        cache
+            .load(engine, &wasm, |w| engine.precompile_component(w))
+            .expect("compile")
+            .1,
         CacheOutcome::Compiled
     );
     assert_eq!(
-        cache.load(engine, &wasm).expect("load").1,
+        cache
+            .load(engine, &wasm, |w| engine.precompile_component(w))
+            .expect("load")
+            .1,
         CacheOutcome::Hit
     );
     let [entry] = entries(dir.path()).try_into().expect("one entry");
@@ -36,24 +42,36 @@ fn second_load_hits_and_bad_entries_are_replaced() {
     bytes[last] ^= 0xff;
     std::fs::write(&entry, &bytes).expect("corrupt");
     assert_eq!(
-        cache.load(engine, &wasm).expect("rebuild").1,
+        cache
+            .load(engine, &wasm, |w| engine.precompile_component(w))
+            .expect("rebuild")
+            .1,
         CacheOutcome::Replaced
     );
     assert_eq!(
-        cache.load(engine, &wasm).expect("load").1,
+        cache
+            .load(engine, &wasm, |w| engine.precompile_component(w))
+            .expect("load")
+            .1,
         CacheOutcome::Hit
     );
 
     // Truncated to nothing, then to half.
     std::fs::write(&entry, b"").expect("truncate");
     assert_eq!(
-        cache.load(engine, &wasm).expect("rebuild").1,
+        cache
+            .load(engine, &wasm, |w| engine.precompile_component(w))
+            .expect("rebuild")
+            .1,
         CacheOutcome::Replaced
     );
     let bytes = std::fs::read(&entry).expect("read");
     std::fs::write(&entry, &bytes[..bytes.len() / 2]).expect("truncate");
     assert_eq!(
-        cache.load(engine, &wasm).expect("rebuild").1,
+        cache
+            .load(engine, &wasm, |w| engine.precompile_component(w))
+            .expect("rebuild")
+            .1,
         CacheOutcome::Replaced
     );
 
@@ -69,7 +87,12 @@ fn a_different_component_gets_its_own_entry() {
     for path in [guests::HOSTILE, guests::SKILLS] {
         let wasm = std::fs::read(path).expect("guest");
         assert_eq!(
-            cache.load(sandbox.engine(), &wasm).expect("compile").1,
+            cache
+                .load(sandbox.engine(), &wasm, |w| sandbox
+                    .engine()
+                    .precompile_component(w))
+                .expect("compile")
+                .1,
             CacheOutcome::Compiled
         );
     }
@@ -84,7 +107,9 @@ fn an_unwritable_cache_still_runs_the_plugin() {
     let cache = ComponentCache::new(blocker.join("cache"));
     let wasm = std::fs::read(guests::HOSTILE).expect("guest");
     let outcome = cache
-        .load(crate::support::sandbox().engine(), &wasm)
+        .load(crate::support::sandbox().engine(), &wasm, |w| {
+            crate::support::sandbox().engine().precompile_component(w)
+        })
         .expect("compiles anyway")
         .1;
     assert_eq!(outcome, CacheOutcome::Uncached);
@@ -97,7 +122,10 @@ fn an_unsealed_or_rewritten_entry_is_checked_in_full() {
     let engine = crate::support::sandbox().engine().clone();
     let wasm = std::fs::read(guests::HOSTILE).expect("guest");
     assert_eq!(
-        cache.load(&engine, &wasm).expect("compile").1,
+        cache
+            .load(&engine, &wasm, |w| engine.precompile_component(w))
+            .expect("compile")
+            .1,
         CacheOutcome::Compiled
     );
     let [entry] = entries(dir.path()).try_into().expect("one entry");
@@ -107,28 +135,43 @@ fn an_unsealed_or_rewritten_entry_is_checked_in_full() {
     let bytes = std::fs::read(&entry).expect("read");
     std::fs::write(&entry, &bytes).expect("rewrite");
     assert_eq!(
-        cache.load(&engine, &wasm).expect("load").1,
+        cache
+            .load(&engine, &wasm, |w| engine.precompile_component(w))
+            .expect("load")
+            .1,
         CacheOutcome::Hit
     );
     assert_eq!(
-        cache.load(&engine, &wasm).expect("load").1,
+        cache
+            .load(&engine, &wasm, |w| engine.precompile_component(w))
+            .expect("load")
+            .1,
         CacheOutcome::Hit
     );
 
     // Without its seal an artifact is never trusted.
     std::fs::remove_file(&seal).expect("unseal");
     assert_eq!(
-        cache.load(&engine, &wasm).expect("rebuild").1,
+        cache
+            .load(&engine, &wasm, |w| engine.precompile_component(w))
+            .expect("rebuild")
+            .1,
         CacheOutcome::Replaced
     );
     // A seal that is garbage is no seal.
     std::fs::write(&seal, b"WHSEAL01 not really").expect("forge");
     assert_eq!(
-        cache.load(&engine, &wasm).expect("rebuild").1,
+        cache
+            .load(&engine, &wasm, |w| engine.precompile_component(w))
+            .expect("rebuild")
+            .1,
         CacheOutcome::Replaced
     );
     assert_eq!(
-        cache.load(&engine, &wasm).expect("load").1,
+        cache
+            .load(&engine, &wasm, |w| engine.precompile_component(w))
+            .expect("load")
+            .1,
         CacheOutcome::Hit
     );
 }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use wasmhost::plugin::ToolError;
-use wasmhost::policy::{HostPattern, Secret, SecretGrant};
+use wasmhost::policy::{HostPattern, Origin, Secret, SecretGrant};
 
 use crate::support::{RecordingServer, call, deny_all, hostile};
 
@@ -84,8 +84,9 @@ async fn secret_goes_only_to_its_bound_host() {
     policy.secret = Some(SecretGrant {
         header: "authorization".into(),
         prefix: "Bearer ".into(),
-        host: HostPattern::parse(&format!("127.0.0.1:{}", bound.port)).expect("pattern"),
+        origin: Origin::of_url(&format!("http://127.0.0.1:{}", bound.port)).expect("origin"),
         value: Secret::new("sk-test-123"),
+        source: "test".into(),
     });
     let tool = hostile(policy);
     for server in [&bound, &other] {

@@ -5,6 +5,7 @@ mod agent;
 mod authoring;
 mod cache;
 mod cli;
+mod containment;
 mod filesystem;
 mod http;
 mod limits;

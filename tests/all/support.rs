@@ -101,6 +101,15 @@ pub fn wasmhost(args: &[&str], cwd: &Path) -> Output {
 /// Like [`wasmhost`], with extra environment variables. No API key of the developer's
 /// environment leaks into a test.
 pub fn wasmhost_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    wasmhost_command(args, cwd, env)
+        .output()
+        .expect("wasmhost runs")
+}
+
+/// The `wasmhost` command a test runs: the shipped plugins on its search path, the test
+/// cache, no key or config from the developer's environment, caches, data and config
+/// inside the test's folder.
+pub fn wasmhost_command(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(wasmhost_bin());
     command
         .args(args)
@@ -113,14 +122,13 @@ pub fn wasmhost_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
         .env_remove("ANTHROPIC_API_KEY")
         .env_remove("OPENAI_BASE_URL")
         .env_remove("ANTHROPIC_BASE_URL")
-        // Caches, data and config stay inside the test's folder.
         .env("XDG_CACHE_HOME", cwd.join(".cache"))
         .env("XDG_DATA_HOME", cwd.join(".data"))
         .env("XDG_CONFIG_HOME", cwd.join(".config"));
     for (k, v) in env {
         command.env(k, v);
     }
-    command.output().expect("wasmhost runs")
+    command
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -156,8 +164,9 @@ impl SeenRequest {
     }
 }
 
-/// A plain HTTP/1.1 server on 127.0.0.1 that answers every request `200 hello` and records
-/// it. It serves until the test process ends.
+/// A plain HTTP/1.1 server on 127.0.0.1 that answers every request `200 hello` (or, from
+/// [`RecordingServer::echoing`], the request's own header lines) and records it. It serves
+/// until the test process ends.
 pub struct RecordingServer {
     pub port: u16,
     pub seen: Arc<Mutex<Vec<SeenRequest>>>,
@@ -165,6 +174,16 @@ pub struct RecordingServer {
 
 impl RecordingServer {
     pub fn start() -> Self {
+        Self::serve(false)
+    }
+
+    /// A server that echoes the request headers back in the body: what a hostile plugin
+    /// uses to read the key the host added.
+    pub fn echoing() -> Self {
+        Self::serve(true)
+    }
+
+    fn serve(echo: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -195,12 +214,24 @@ impl RecordingServer {
                 }
                 let mut body = vec![0; length];
                 let _ = reader.read_exact(&mut body);
+                let body = if echo {
+                    headers
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v}\n"))
+                        .collect::<String>()
+                } else {
+                    "hello".to_string()
+                };
                 log.lock().expect("lock").push(SeenRequest {
                     request_line: request_line.trim_end().to_string(),
                     headers,
                 });
                 let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello",
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
                 );
             }
         });
@@ -210,4 +241,58 @@ impl RecordingServer {
     pub fn requests(&self) -> Vec<SeenRequest> {
         self.seen.lock().expect("lock").clone()
     }
+}
+
+/// What a `wasmhost` run printed, and the most memory it held at once.
+pub struct Measured {
+    pub output: Output,
+    /// Peak resident set size of the process, in bytes.
+    pub peak_rss: u64,
+}
+
+/// Runs `wasmhost ARGS` like [`wasmhost_env`] and measures its peak RSS (from the kernel's
+/// accounting of the exact child, via `wait4`).
+pub fn wasmhost_measured(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Measured {
+    use std::os::unix::process::ExitStatusExt as _;
+    use std::process::Stdio;
+    let mut command = wasmhost_command(args, cwd, env);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    // Reaped below by wait4, which also reports its peak RSS.
+    #[allow(clippy::zombie_processes)]
+    let mut child = command.spawn().expect("wasmhost runs");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with valid pointers to locals.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+    Measured {
+        output: Output {
+            status: std::process::ExitStatus::from_raw(status),
+            stdout: out.join().expect("stdout reader"),
+            stderr: err.join().expect("stderr reader"),
+        },
+        // Linux reports ru_maxrss in KiB.
+        peak_rss: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
+    }
+}
+
+/// A folder with `wasmhost.toml` holding `policy`, for runs of the binary.
+pub fn policy_dir(policy: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("wasmhost.toml"), policy).expect("write policy");
+    dir
 }

@@ -9,7 +9,9 @@ use wasmhost::agent::{Agent, AgentConfig, AgentEvent, PluginProvider, PluginTool
 use wasmhost::chat::{Message, Role};
 use wasmhost::plugin::{Plugin, PluginSource};
 use wasmhost::policy::PluginPolicy;
-use wasmhost::policy::credentials::{CredentialNeed, SecretSources, grant_provider};
+use wasmhost::policy::credentials::{
+    CredentialNeed, Declared, ProviderFlags, SecretSources, grant_provider,
+};
 use wasmhost::sandbox::{ComponentCache, Sandbox, SandboxOptions};
 use wasmhost_e2e::fake::Reply;
 use wasmhost_e2e::fake::openai::FakeOpenAi;
@@ -35,19 +37,26 @@ async fn provider(sandbox: &Arc<Sandbox>, base_url: &str) -> PluginProvider {
         .expect("provider");
     let info = plugin.info().await.expect("info");
     let mut policy = (*plugin.plugin().policy).clone();
-    let need = info.credential.map(|c| CredentialNeed {
-        header: c.header,
-        prefix: c.prefix,
-        env_var: c.env_var,
-        required: c.required,
-    });
+    let declared = Declared {
+        default_base_url: info.default_base_url,
+        credential: info.credential.map(|c| CredentialNeed {
+            header: c.header,
+            prefix: c.prefix,
+            env_var: c.env_var,
+            required: c.required,
+        }),
+    };
     let sources = SecretSources {
         use_process_env: false,
         dotenv: [("OPENAI_API_KEY".to_string(), FakeOpenAi::KEY.to_string())].into(),
     };
-    let secrets = grant_provider(&mut policy, base_url, need.as_ref(), &sources).expect("grant");
+    let flags = ProviderFlags {
+        base_url: Some(base_url),
+        key_env: None,
+    };
+    grant_provider(&mut policy, flags, &declared, &sources).expect("grant");
     plugin.set_policy(policy);
-    PluginProvider::new(plugin, info.default_model, secrets)
+    PluginProvider::new(plugin, info.default_model)
 }
 
 fn conversation() -> Transcript {

@@ -130,7 +130,9 @@ async fn run() {
                 .map(|_| {
                     time(|| {
                         ComponentCache::disabled()
-                            .load(metered.engine(), &wasm)
+                            .load(metered.engine(), &wasm, |w| {
+                                metered.engine().precompile_component(w)
+                            })
                             .expect("compile")
                     })
                     .1
@@ -138,10 +140,23 @@ async fn run() {
                 .collect(),
         );
         let cache = ComponentCache::new(cache_dir.clone());
-        cache.load(metered.engine(), &wasm).expect("fill cache");
+        cache
+            .load(metered.engine(), &wasm, |w| {
+                metered.engine().precompile_component(w)
+            })
+            .expect("fill cache");
         let hit = median(
             (0..50)
-                .map(|_| time(|| cache.load(metered.engine(), &wasm).expect("hit")).1)
+                .map(|_| {
+                    time(|| {
+                        cache
+                            .load(metered.engine(), &wasm, |w| {
+                                metered.engine().precompile_component(w)
+                            })
+                            .expect("hit")
+                    })
+                    .1
+                })
                 .collect(),
         );
         rows.push(Row {

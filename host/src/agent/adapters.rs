@@ -8,23 +8,22 @@ use super::{BoxFuture, ChatProvider, EventCallback, ToolBox};
 use crate::chat::{ChatRequest, ChatResponse, ProviderError, ToolSpec};
 use crate::plugin::{ModelInfo, PluginError, ProviderPlugin, ToolPlugin};
 
-/// A provider plugin, with the secrets it must never echo redacted from its errors.
+/// A provider plugin as the loop sees it. Its secret is redacted from everything it
+/// returns by the plugin layer (`plugin::ProviderPlugin`), before it gets here.
 pub struct PluginProvider {
     plugin: ProviderPlugin,
     name: String,
     /// Reported as the model when the request named none and the stream did not say.
     default_model: String,
-    secrets: Vec<String>,
 }
 
 impl PluginProvider {
-    pub fn new(plugin: ProviderPlugin, default_model: String, secrets: Vec<String>) -> Self {
+    pub fn new(plugin: ProviderPlugin, default_model: String) -> Self {
         let name = plugin.plugin().name().to_string();
         Self {
             plugin,
             name,
             default_model,
-            secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
         }
     }
 
@@ -39,16 +38,7 @@ impl PluginProvider {
     }
 
     pub async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
-        self.plugin
-            .list_models()
-            .await
-            .map_err(|e| e.map_message(|m| self.redact(m)))
-    }
-
-    fn redact(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .fold(text.to_string(), |t, s| t.replace(s.as_str(), "[REDACTED]"))
+        self.plugin.list_models().await
     }
 }
 
@@ -67,8 +57,7 @@ impl ChatProvider for PluginProvider {
                 Some(callback) => self.plugin.stream(request, callback).await,
                 None => self.plugin.complete(request).await,
             };
-            // An API that echoes the key in an error body must not put it on screen.
-            let mut response = result.map_err(|e| e.map_message(|m| self.redact(m)))?;
+            let mut response = result?;
             if response.model.is_empty() {
                 response.model.clone_from(&self.default_model);
             }

@@ -11,9 +11,6 @@ mod retry;
 mod transcript;
 mod turn;
 
-use std::future::Future;
-use std::pin::Pin;
-
 pub use adapters::{PluginProvider, PluginToolBox, ToolBoxError};
 pub use events::AgentEvent;
 pub use record::{CASSETTE_VERSION, Cassette, RecordError, RecordingProvider};
@@ -23,7 +20,7 @@ pub use turn::{Agent, AgentConfig, AgentError, Outcome};
 
 use crate::chat::{ChatRequest, ChatResponse, ProviderError, StreamEvent, ToolSpec};
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use crate::BoxFuture;
 
 /// Where streamed events go while a response arrives.
 pub type EventCallback<'a> = &'a mut (dyn FnMut(&StreamEvent) + Send);

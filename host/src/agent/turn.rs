@@ -20,6 +20,8 @@ pub struct AgentConfig {
     pub retry: RetryPolicy,
     /// The most one provider attempt may take, streaming included.
     pub request_timeout: Duration,
+    /// Tool calls of one turn that run at once; the rest wait, in order.
+    pub parallel_tools: usize,
     pub options: RequestOptions,
 }
 
@@ -30,6 +32,7 @@ impl Default for AgentConfig {
             stream: true,
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(600),
+            parallel_tools: crate::policy::DEFAULT_PARALLEL_TOOLS,
             options: RequestOptions::default(),
         }
     }
@@ -213,7 +216,10 @@ impl Agent {
         request: &ChatRequest,
         emit: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<ChatResponse, ProviderError> {
+        let mut streamed = false;
         let mut forward = |event: &StreamEvent| {
+            streamed |= matches!(event, StreamEvent::TextDelta(t) if !t.is_empty())
+                || matches!(event, StreamEvent::ToolCallStart { .. });
             if let StreamEvent::TextDelta(text) = event {
                 emit(AgentEvent::Text { text: text.clone() });
             }
@@ -223,13 +229,19 @@ impl Agent {
         } else {
             provider.respond(request, None)
         };
-        match tokio::time::timeout(self.config.request_timeout, call).await {
+        let outcome = tokio::time::timeout(self.config.request_timeout, call).await;
+        let secs = self.config.request_timeout.as_secs_f64();
+        match outcome {
             Ok(result) => result,
-            Err(_) => Err(ProviderError::Timeout {
+            // Still streaming at the deadline: a retry would stream as long again.
+            Err(_) if streamed => Err(ProviderError::Limit {
                 message: format!(
-                    "no complete response within {} s",
-                    self.config.request_timeout.as_secs_f64()
+                    "the response was still streaming after {secs} s (raise --request-timeout \
+                     for longer answers)"
                 ),
+            }),
+            Err(_) => Err(ProviderError::Timeout {
+                message: format!("no complete response within {secs} s"),
             }),
         }
     }
@@ -248,12 +260,17 @@ impl Agent {
                 arguments: call.arguments.clone(),
             });
         }
+        use futures::StreamExt as _;
         let runs = calls.iter().map(|call| async move {
             let started = Instant::now();
             let result = self.tools.call(&call.name, &call.arguments).await;
             (result, started.elapsed())
         });
-        let outcomes = futures::future::join_all(runs).await;
+        // At most `parallel_tools` at once, results in the order of the calls.
+        let outcomes: Vec<_> = futures::stream::iter(runs)
+            .buffered(self.config.parallel_tools.max(1))
+            .collect()
+            .await;
         calls
             .iter()
             .zip(outcomes)

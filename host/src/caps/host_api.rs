@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::plugin::bindings::LogLevel;
 use crate::plugin::bindings::provider::wasmhost::plugin::host;
+use crate::policy::Redactor;
 
 /// Log lines one call may write; past it, lines are dropped and one notice says so.
 pub const MAX_LOG_LINES_PER_CALL: usize = 1_000;
@@ -34,19 +35,28 @@ pub struct HostApi {
     config: Arc<BTreeMap<String, String>>,
     sink: LogSink,
     lines: usize,
+    /// The plugin's granted secret never reaches a log line.
+    redactor: Redactor,
 }
 
 impl HostApi {
-    pub fn new(plugin: &str, config: Arc<BTreeMap<String, String>>, sink: LogSink) -> Self {
+    pub fn new(
+        plugin: &str,
+        config: Arc<BTreeMap<String, String>>,
+        sink: LogSink,
+        redactor: Redactor,
+    ) -> Self {
         Self {
             plugin: plugin.to_string(),
             config,
             sink,
             lines: 0,
+            redactor,
         }
     }
 
-    fn emit(&self, level: LogLevel, message: String) {
+    fn emit(&self, level: LogLevel, mut message: String) {
+        self.redactor.redact_string(&mut message);
         (self.sink)(LogRecord {
             plugin: self.plugin.clone(),
             level,
@@ -106,7 +116,7 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink_seen = seen.clone();
         let sink: LogSink = Arc::new(move |r| sink_seen.lock().expect("lock").push(r));
-        let mut api = HostApi::new("demo", Arc::default(), sink);
+        let mut api = HostApi::new("demo", Arc::default(), sink, Redactor::default());
         api.log(LogLevel::Info, "é".repeat(MAX_LOG_LINE_BYTES));
         for _ in 0..MAX_LOG_LINES_PER_CALL + 10 {
             api.log(LogLevel::Debug, "x".into());
@@ -120,9 +130,24 @@ mod tests {
     }
 
     #[test]
+    fn a_logged_secret_is_redacted() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink_seen = seen.clone();
+        let sink: LogSink = Arc::new(move |r| sink_seen.lock().expect("lock").push(r));
+        let mut api = HostApi::new(
+            "demo",
+            Arc::default(),
+            sink,
+            Redactor::new(["sk-canary-42"]),
+        );
+        api.log(LogLevel::Warn, "got sk-canary-42 back".into());
+        assert_eq!(seen.lock().expect("lock")[0].message, "got [REDACTED] back");
+    }
+
+    #[test]
     fn config_is_the_policy_config() {
         let config = Arc::new(BTreeMap::from([("model".to_string(), "m1".to_string())]));
-        let mut api = HostApi::new("demo", config, discard_logs());
+        let mut api = HostApi::new("demo", config, discard_logs(), Redactor::default());
         assert_eq!(api.get_config("model".into()).as_deref(), Some("m1"));
         assert_eq!(api.get_config("api-key".into()), None);
         assert_eq!(api.config_entries().len(), 1);

@@ -1,14 +1,16 @@
 //! Outbound HTTP (`wasi:http`) for a plugin: every request passes the policy's host
-//! allowlist, and the host adds the plugin's credential header itself, only for the host
-//! the secret is bound to, so keys never enter the sandbox.
+//! allowlist, and the host adds the plugin's credential header itself, only on requests to
+//! the origin (scheme, host, port) the secret is bound to, so keys never enter the sandbox.
+//! A plugin that learned its key anyway (from a server that echoes headers) cannot send it
+//! on in a URL or another header: such a request is refused.
 
-use std::sync::{Arc, Mutex};
-
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use super::Denials;
 use crate::policy::{Denial, PluginPolicy};
 
 /// Connecting longer than this means the server is not there; wasi-http's own default is
@@ -18,23 +20,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The `WasiHttpHooks` of one plugin instance.
 pub struct HttpGate {
     policy: Arc<PluginPolicy>,
-    denials: Mutex<Vec<Denial>>,
+    denials: Denials,
 }
 
 impl HttpGate {
-    pub fn new(policy: Arc<PluginPolicy>) -> Self {
-        Self {
-            policy,
-            denials: Mutex::default(),
-        }
-    }
-
-    /// The requests refused since the last call, for the host to explain a failure.
-    pub fn take_denials(&self) -> Vec<Denial> {
-        self.denials
-            .lock()
-            .map(|mut list| std::mem::take(&mut *list))
-            .unwrap_or_default()
+    pub fn new(policy: Arc<PluginPolicy>, denials: Denials) -> Self {
+        Self { policy, denials }
     }
 
     fn authorize(&self, request: &mut http::Request<WasiBody>) -> Result<(), Denial> {
@@ -47,9 +38,31 @@ impl HttpGate {
         };
         let port = uri.port_u16();
         self.policy.check_outbound(scheme, host, port)?;
+        if let Some(secret) = &self.policy.secret
+            && carries_secret(request, secret.value.expose())
+        {
+            return Err(Denial {
+                plugin: self.policy.name.clone(),
+                capability: crate::policy::Capability::ResendSecret {
+                    scheme: scheme.to_string(),
+                    host: host.to_string(),
+                    port,
+                },
+            });
+        }
         inject_secret(&self.policy, request, scheme, host, port);
         Ok(())
     }
+}
+
+/// Whether the plugin put its own secret in the URL or a header of a request.
+fn carries_secret(request: &http::Request<WasiBody>, secret: &str) -> bool {
+    request.uri().to_string().contains(secret)
+        || request.headers().values().any(|v| {
+            v.as_bytes()
+                .windows(secret.len())
+                .any(|w| w == secret.as_bytes())
+        })
 }
 
 /// Adds the credential header when the request goes to the host the secret is bound to,
@@ -70,7 +83,7 @@ fn inject_secret(
     };
     let headers = request.headers_mut();
     headers.remove(&name);
-    if secret.host.allows(scheme, host, port) {
+    if secret.origin.matches(scheme, host, port) {
         let text = format!("{}{}", secret.prefix, secret.value.expose());
         if let Ok(mut value) = HeaderValue::from_str(&text) {
             value.set_sensitive(true);
@@ -80,6 +93,12 @@ fn inject_secret(
 }
 
 impl WasiHttpHooks for HttpGate {
+    /// A request body is buffered a chunk at a time (one in flight, one queued): a guest
+    /// that opens many bodies and never sends them holds little host memory.
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        crate::policy::HTTP_BODY_CHUNK_BYTES
+    }
+
     fn send_request(
         &mut self,
         mut request: http::Request<WasiBody>,
@@ -98,9 +117,7 @@ impl WasiHttpHooks for HttpGate {
     > {
         _ = fut;
         if let Err(denial) = self.authorize(&mut request) {
-            if let Ok(mut list) = self.denials.lock() {
-                list.push(denial);
-            }
+            self.denials.push(denial);
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
         let mut options = options.unwrap_or_default();

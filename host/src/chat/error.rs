@@ -39,6 +39,11 @@ pub enum ProviderError {
     /// Retried, then a fallback provider.
     #[error("network error: {message}")]
     Network { message: String },
+    /// The response crossed one of the host's limits (its size, its event count, time
+    /// without progress, or the request timeout while still streaming). Not retried (it
+    /// would do the same again); a fallback provider may take over.
+    #[error("limit: {message}")]
+    Limit { message: String },
     /// Ends the turn. Includes a provider plugin that crashed or broke its contract.
     #[error("{message}")]
     Other { message: String },
@@ -87,6 +92,7 @@ impl ProviderError {
             ProviderError::BadRequest { .. } => "bad-request",
             ProviderError::Server { .. } => "server",
             ProviderError::Network { .. } => "network",
+            ProviderError::Limit { .. } => "limit",
             ProviderError::Other { .. } => "other",
         }
     }
@@ -127,6 +133,9 @@ impl ProviderError {
                 retryable,
             },
             Network { message } => Network {
+                message: f(&message),
+            },
+            Limit { message } => Limit {
                 message: f(&message),
             },
             Other { message } => Other {

@@ -174,6 +174,9 @@ pub struct StreamAssembler {
     text: String,
     /// Tool calls by stream index, in the order they started.
     calls: Vec<(u32, ToolCall)>,
+    /// Stream index → the position in `calls` of the latest call started with it, so a
+    /// fragment finds its call in constant time however many calls there are.
+    latest: std::collections::HashMap<u32, usize>,
     usage: Option<Usage>,
     finish: Option<FinishReason>,
 }
@@ -182,17 +185,20 @@ impl StreamAssembler {
     pub fn push(&mut self, event: StreamEvent) {
         match event {
             StreamEvent::TextDelta(t) => self.text.push_str(&t),
-            StreamEvent::ToolCallStart { index, id, name } => self.calls.push((
-                index,
-                ToolCall {
-                    id,
-                    name,
-                    arguments: String::new(),
-                },
-            )),
+            StreamEvent::ToolCallStart { index, id, name } => {
+                self.latest.insert(index, self.calls.len());
+                self.calls.push((
+                    index,
+                    ToolCall {
+                        id,
+                        name,
+                        arguments: String::new(),
+                    },
+                ));
+            }
             StreamEvent::ToolCallDelta { index, fragment } => {
-                if let Some((_, call)) = self.calls.iter_mut().rev().find(|(i, _)| *i == index) {
-                    call.arguments.push_str(&fragment);
+                if let Some(&at) = self.latest.get(&index) {
+                    self.calls[at].1.arguments.push_str(&fragment);
                 }
             }
             StreamEvent::Usage(u) => self.usage = Some(u),

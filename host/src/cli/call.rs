@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::UsageError;
 use super::config::Environment;
+use super::terminal;
 
 #[derive(Debug, clap::Args)]
 pub struct CallArgs {
@@ -40,7 +41,7 @@ pub async fn run(env: &Environment, args: CallArgs) -> Result<ExitCode> {
     let result = tool.call(&args.tool, &args.args).await?;
     match (result, args.json) {
         (Ok(output), false) => {
-            println!("{output}");
+            println!("{}", terminal::text(&output));
             Ok(ExitCode::SUCCESS)
         }
         (Ok(output), true) => {
@@ -49,9 +50,10 @@ pub async fn run(env: &Environment, args: CallArgs) -> Result<ExitCode> {
         }
         (Err(error), false) => {
             eprintln!(
-                "error: tool `{}` of plugin `{}`: {error}",
-                args.tool,
-                tool.plugin().name()
+                "error: tool `{}` of plugin `{}`: {}",
+                terminal::line(&args.tool),
+                tool.plugin().name(),
+                terminal::text(&error.to_string())
             );
             Ok(ExitCode::from(1))
         }

@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use wasmhost::plugin::{self, Plugin};
+use wasmhost::plugin::{self, Plugin, World};
 use wasmhost::policy::Policy;
+use wasmhost::policy::credentials::{SecretSources, grant_tool};
 use wasmhost::sandbox::{ComponentCache, Sandbox, SandboxOptions};
 use wasmhost::scripts::{SandboxedPython, ScriptHost};
 
@@ -14,6 +15,8 @@ use super::logs;
 pub struct Environment {
     pub policy: Policy,
     pub sandbox: Arc<Sandbox>,
+    /// Where granted secrets are read from: the environment and `./.env`.
+    pub sources: SecretSources,
 }
 
 impl Environment {
@@ -35,9 +38,14 @@ impl Environment {
             scripts: Some(Arc::new(ScriptHost::new(SandboxedPython::new(
                 SandboxedPython::locate(),
             )))),
+            limits: policy.host,
             ..SandboxOptions::default()
         })?;
-        Ok(Self { policy, sandbox })
+        Ok(Self {
+            policy,
+            sandbox,
+            sources: SecretSources::standard(),
+        })
     }
 
     /// Loads a plugin by name or path under its policy, with `skills` granted read-only
@@ -58,8 +66,15 @@ impl Environment {
                 .with_context(|| format!("--skills {}", dir.display()))?;
             grants.grant_skills_folder(dir);
         }
-        Plugin::load(&self.sandbox, source, grants)
-            .with_context(|| format!("cannot load plugin `{spec}`"))
+        let mut plugin = Plugin::load(&self.sandbox, source, grants)
+            .with_context(|| format!("cannot load plugin `{spec}`"))?;
+        // A tool's secret is granted now; a provider's when its destination is known.
+        if plugin.world == World::Tool && plugin.policy.secret_request.is_some() {
+            let mut policy = (*plugin.policy).clone();
+            grant_tool(&mut policy, &self.sources)?;
+            plugin.set_policy(policy);
+        }
+        Ok(plugin)
     }
 }
 

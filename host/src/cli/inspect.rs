@@ -10,6 +10,7 @@ use wasmhost::policy::PluginPolicy;
 use wasmhost::sandbox::CacheOutcome;
 
 use super::config::Environment;
+use super::terminal;
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
@@ -38,6 +39,15 @@ struct Report<'a> {
     provider: Option<ProviderInfo>,
     policy: &'a PluginPolicy,
     policy_source: Option<String>,
+    /// A provider's destination and credential as they would be granted now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grants: Option<Grants>,
+}
+
+#[derive(Serialize)]
+struct Grants {
+    base_url: String,
+    credential: String,
 }
 
 pub async fn run(env: &Environment, args: InspectArgs) -> Result<ExitCode> {
@@ -55,6 +65,14 @@ pub async fn run(env: &Environment, args: InspectArgs) -> Result<ExitCode> {
         }
     };
     let p = plugin.plugin();
+    let grants = provider.as_ref().map(|info| {
+        let (base_url, credential) =
+            super::providers::grant_status(p.name(), &p.policy, info, &env.sources);
+        Grants {
+            base_url,
+            credential,
+        }
+    });
     let report = Report {
         name: p.name(),
         path: p.source.path.display().to_string(),
@@ -67,6 +85,7 @@ pub async fn run(env: &Environment, args: InspectArgs) -> Result<ExitCode> {
         provider,
         policy: &p.policy,
         policy_source: env.policy.source().map(|s| s.display().to_string()),
+        grants,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -90,48 +109,64 @@ impl ToolOrProvider {
     }
 }
 
+/// `writeln!` into a `String`, which cannot fail.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
 fn print_text(r: &Report<'_>) {
-    println!("plugin    {} ({})", r.name, r.path);
-    println!("world     {}", r.world);
-    println!("api       {}", r.api_version);
+    // Everything here can come from the plugin: shown, never obeyed by the terminal.
+    let mut out = String::new();
+    say!(out, "plugin    {} ({})", r.name, r.path);
+    say!(out, "world     {}", r.world);
+    say!(out, "api       {}", r.api_version);
     let compiled = match r.compiled {
         CacheOutcome::Hit => "loaded from the compile cache",
         CacheOutcome::Compiled => "compiled now (cached for next time)",
         CacheOutcome::Replaced => "compiled now (replaced a bad cache entry)",
         CacheOutcome::Uncached => "compiled now (cache off)",
     };
-    println!("compiled  {compiled}");
-    println!("exports   {}", r.exports.join(", "));
-    println!("imports   {}", r.imports.join(", "));
+    say!(out, "compiled  {compiled}");
+    say!(out, "exports   {}", r.exports.join(", "));
+    say!(out, "imports   {}", r.imports.join(", "));
     if let Some(tools) = &r.tools {
-        println!("tools");
+        say!(out, "tools");
         let width = tools.iter().map(|t| t.name.len()).max().unwrap_or(0);
         for t in tools {
             let summary = first_sentence(&t.description);
-            println!("  {:width$}  {summary}", t.name);
+            say!(out, "  {:width$}  {summary}", t.name);
         }
     }
     if let Some(info) = &r.provider {
-        println!("provider  {} {}", info.name, info.version);
-        println!("  default model     {}", info.default_model);
-        println!("  default base URL  {}", info.default_base_url);
+        say!(out, "provider  {} {}", info.name, info.version);
+        say!(out, "  default model     {}", info.default_model);
+        say!(
+            out,
+            "  default base URL  {} (a request: see destination)",
+            info.default_base_url
+        );
         match &info.credential {
-            Some(c) => println!(
-                "  credential        {} header from {}{}",
-                c.header,
+            Some(c) => say!(
+                out,
+                "  credential        asks for {} in its {} header{}",
                 c.env_var,
+                c.header,
                 if c.required { "" } else { " (optional)" }
             ),
-            None => println!("  credential        none"),
+            None => say!(out, "  credential        none"),
         }
-        println!("  capabilities      {}", info.capabilities.join(", "));
+        say!(out, "  capabilities      {}", info.capabilities.join(", "));
     }
     let p = r.policy;
     let source = r.policy_source.as_deref().unwrap_or("built-in defaults");
-    println!("policy    (from {source})");
+    say!(out, "policy    (from {source})");
     let none = || "none".to_string();
     let hosts: Vec<String> = p.allowed_hosts.iter().map(ToString::to_string).collect();
-    println!(
+    say!(
+        out,
         "  allowed hosts  {}",
         if hosts.is_empty() {
             none()
@@ -144,7 +179,8 @@ fn print_text(r: &Report<'_>) {
         .iter()
         .map(|f| format!("{} -> {} ({:?})", f.host.display(), f.guest, f.access).to_lowercase())
         .collect();
-    println!(
+    say!(
+        out,
         "  folders        {}",
         if folders.is_empty() {
             none()
@@ -153,7 +189,8 @@ fn print_text(r: &Report<'_>) {
         }
     );
     let env: Vec<&String> = p.env.keys().collect();
-    println!(
+    say!(
+        out,
         "  env            {}",
         if env.is_empty() {
             none()
@@ -165,7 +202,8 @@ fn print_text(r: &Report<'_>) {
         }
     );
     let config: Vec<&String> = p.config.keys().collect();
-    println!(
+    say!(
+        out,
         "  config keys    {}",
         if config.is_empty() {
             none()
@@ -177,21 +215,48 @@ fn print_text(r: &Report<'_>) {
                 .join(", ")
         }
     );
-    match &p.secret {
-        Some(s) => println!(
-            "  secret         {} header for {} (value hidden)",
-            s.header, s.host
+    match (&p.secret, &p.secret_request) {
+        (Some(s), _) => say!(
+            out,
+            "  secret         {} header for {} only, from {} (value hidden)",
+            s.header,
+            s.origin,
+            s.source
         ),
-        None => println!("  secret         none"),
+        (None, Some(r)) => say!(
+            out,
+            "  secret         from {} ([plugins.{}.secret]; granted when the plugin runs)",
+            r.env,
+            p.name
+        ),
+        (None, None) => say!(out, "  secret         none"),
+    }
+    if let Some(grants) = &r.grants {
+        say!(out, "  destination    {}", grants.base_url);
+        say!(out, "  credential     {}", grants.credential);
     }
     let l = &p.limits;
-    println!(
-        "  limits         fuel {}, memory {} MiB, timeout {} s, output {} KiB per stream",
+    say!(
+        out,
+        "  limits         fuel {}, memory {} MiB, timeout {} s, output {} KiB per stream, {} host resources",
         l.fuel,
         l.memory_bytes >> 20,
         l.timeout.as_secs_f64(),
-        l.output_bytes / 1024
+        l.output_bytes / 1024,
+        l.host_resources
     );
+    let c = &p.content;
+    say!(
+        out,
+        "  content        response {} KiB, {} stream events, stall {} s, tool result {} KiB, tool spec {} KiB, {} tools",
+        c.response_bytes / 1024,
+        c.stream_events,
+        c.stall.as_secs_f64(),
+        c.tool_result_bytes / 1024,
+        c.tool_spec_bytes / 1024,
+        c.max_tools
+    );
+    print!("{}", terminal::text(&out));
 }
 
 /// A description's first sentence, for one-line listings.

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use wasmhost::caps::host_api::{LogRecord, LogSink};
 use wasmhost::plugin::bindings::LogLevel;
 
+use super::terminal;
+
 /// Prints plugin log lines at or above the verbosity to stderr; warnings and errors always.
 pub fn stderr_sink(verbose: u8) -> LogSink {
     let threshold = match verbose {
@@ -22,7 +24,12 @@ pub fn stderr_sink(verbose: u8) -> LogSink {
             LogLevel::Error => (4, "error"),
         };
         if rank >= threshold {
-            eprintln!("[{} {label}] {}", record.plugin, record.message);
+            // One line per record, whatever the plugin put in it.
+            eprintln!(
+                "[{} {label}] {}",
+                terminal::line(&record.plugin),
+                terminal::line(&record.message)
+            );
         }
     })
 }

@@ -12,6 +12,7 @@ mod render;
 mod run;
 mod session;
 mod skills;
+mod terminal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -96,7 +97,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Errors quote plugins, servers and models: shown, never obeyed.
+            eprintln!("error: {}", terminal::text(&format!("{error:#}")));
             match error.downcast_ref::<UsageError>() {
                 Some(_) => ExitCode::from(2),
                 None => ExitCode::from(1),

@@ -6,10 +6,12 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use wasmhost::plugin::{self, ModelInfo, World};
-use wasmhost::policy::credentials::SecretSources;
+use wasmhost::plugin::{self, ModelInfo, ProviderInfo, World};
+use wasmhost::policy::PluginPolicy;
+use wasmhost::policy::credentials::{self, ProviderFlags, SecretSources};
 
 use super::config::Environment;
+use super::terminal;
 
 #[derive(Debug, clap::Args)]
 pub struct ProvidersArgs {
@@ -28,7 +30,6 @@ struct Row {
 }
 
 pub async fn list(env: &Environment, args: ProvidersArgs) -> Result<ExitCode> {
-    let sources = SecretSources::standard();
     let mut rows = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for dir in plugin::search_dirs() {
@@ -51,22 +52,15 @@ pub async fn list(env: &Environment, args: ProvidersArgs) -> Result<ExitCode> {
                     let provider = plugin.into_provider()?;
                     match provider.info().await {
                         Ok(info) => {
-                            let has_secret = provider.plugin().policy.secret.is_some();
-                            let credential = match &info.credential {
-                                None => "not needed".to_string(),
-                                Some(_) if has_secret => "set in wasmhost.toml".to_string(),
-                                Some(c) if sources.has(&c.env_var) => {
-                                    format!("set ({})", c.env_var)
-                                }
-                                Some(c) if !c.required => format!("optional ({})", c.env_var),
-                                Some(c) => format!("missing: set {}", c.env_var),
-                            };
+                            let policy = &provider.plugin().policy;
+                            let (base_url, credential) =
+                                grant_status(&name, policy, &info, &env.sources);
                             Row {
                                 name,
                                 path: spec,
                                 version: info.version,
                                 default_model: info.default_model,
-                                base_url: info.default_base_url,
+                                base_url,
                                 credential,
                             }
                         }
@@ -98,13 +92,58 @@ pub async fn list(env: &Environment, args: ProvidersArgs) -> Result<ExitCode> {
         );
     } else {
         for r in &rows {
-            println!(
+            let row = format!(
                 "{:<12} {:<8} {:<24} {:<32} {}",
                 r.name, r.version, r.default_model, r.base_url, r.credential
             );
+            println!("{}", terminal::line(&row));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the provider may go and where its key comes from, as granted now: a preset's
+/// documented URL and variable, the user's grants, or — for a plugin wasmhost has no preset
+/// for — what it asks for and how to grant it.
+pub fn grant_status(
+    name: &str,
+    policy: &PluginPolicy,
+    info: &ProviderInfo,
+    sources: &SecretSources,
+) -> (String, String) {
+    let preset = credentials::preset(name);
+    let base_url = match (
+        sources.lookup(&credentials::base_url_env(name)),
+        &policy.base_url,
+        preset,
+    ) {
+        (Some(url), _, _) => url,
+        (None, Some(url), _) => url.clone(),
+        (None, None, Some(p)) => p.base_url.to_string(),
+        (None, None, None) if info.default_base_url.is_empty() => "-".to_string(),
+        (None, None, None) => format!("asks for {} (not granted)", info.default_base_url),
+    };
+    let state = |var: &str| {
+        if sources.has(var) {
+            format!("set ({var})")
+        } else {
+            format!("missing: set {var}")
+        }
+    };
+    let credential = match (&policy.secret_request, preset, &info.credential) {
+        (Some(r), _, _) => format!("{} ([plugins.{name}.secret])", state(&r.env)),
+        (None, Some(p), _) => match p.env_vars.iter().find(|v| sources.has(v)) {
+            Some(var) => format!("set ({var})"),
+            None => format!("missing: set {}", p.env_vars.join(" or ")),
+        },
+        (None, None, None) => "not needed".to_string(),
+        (None, None, Some(c)) if !c.required => format!("optional, asks for {}", c.env_var),
+        (None, None, Some(c)) => format!(
+            "asks for {} (not granted: --api-key-env {} or [plugins.{name}.secret])",
+            c.env_var, c.env_var
+        ),
+    };
+    (base_url, credential)
 }
 
 fn broken(name: String, path: String, error: String) -> Row {
@@ -125,6 +164,9 @@ pub struct ModelsArgs {
     plugin: String,
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
+    /// The environment variable that holds the key (see `run --help`).
+    #[arg(long, value_name = "VAR")]
+    api_key_env: Option<String>,
     /// Ask the API even when a cached list is fresh.
     #[arg(long)]
     refresh: bool,
@@ -143,13 +185,11 @@ struct CachedModels {
 }
 
 pub async fn models(env: &Environment, args: ModelsArgs) -> Result<ExitCode> {
-    let provider = super::session::provider(
-        env,
-        &args.plugin,
-        args.base_url.as_deref(),
-        &SecretSources::standard(),
-    )
-    .await?;
+    let flags = ProviderFlags {
+        base_url: args.base_url.as_deref(),
+        key_env: args.api_key_env.as_deref(),
+    };
+    let provider = super::session::provider(env, &args.plugin, flags).await?;
     let base_url = provider.base_url().to_string();
     let cache_file = directories::ProjectDirs::from("", "", "wasmhost").map(|d| {
         let key = blake3::hash(format!("{}\n{base_url}", args.plugin).as_bytes()).to_hex();
@@ -194,8 +234,8 @@ pub async fn models(env: &Environment, args: ModelsArgs) -> Result<ExitCode> {
     } else {
         for m in &models {
             match m.context_window {
-                Some(n) => println!("{}  ({n} tokens)", m.id),
-                None => println!("{}", m.id),
+                Some(n) => println!("{}  ({n} tokens)", terminal::line(&m.id)),
+                None => println!("{}", terminal::line(&m.id)),
             }
         }
     }

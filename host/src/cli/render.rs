@@ -5,6 +5,8 @@ use std::io::Write;
 
 use wasmhost::agent::AgentEvent;
 
+use super::terminal;
+
 /// Longest tool argument or result shown in human output.
 const SHOWN_CHARS: usize = 200;
 
@@ -37,7 +39,7 @@ impl Renderer {
         match event {
             AgentEvent::Text { text } => {
                 let mut out = std::io::stdout().lock();
-                let _ = write!(out, "{text}");
+                let _ = write!(out, "{}", terminal::text(&text));
                 let _ = out.flush();
                 self.streamed_text = true;
                 self.mid_line = !text.ends_with('\n');
@@ -46,7 +48,7 @@ impl Renderer {
                 name, arguments, ..
             } => {
                 self.end_line();
-                eprintln!("→ {name} {}", shorten(&arguments));
+                eprintln!("→ {} {}", terminal::line(&name), shorten(&arguments));
             }
             AgentEvent::ToolResult {
                 name,
@@ -56,7 +58,11 @@ impl Renderer {
                 ..
             } => {
                 let mark = if ok { "✓" } else { "✗" };
-                eprintln!("  {mark} {name} ({duration_ms} ms): {}", shorten(&output));
+                eprintln!(
+                    "  {mark} {} ({duration_ms} ms): {}",
+                    terminal::line(&name),
+                    shorten(&output)
+                );
             }
             AgentEvent::Message {
                 message, is_final, ..
@@ -64,7 +70,7 @@ impl Renderer {
                 if !self.streamed_text {
                     let text = message.text_content();
                     if !text.is_empty() {
-                        print!("{text}");
+                        print!("{}", terminal::text(&text));
                         self.mid_line = !text.ends_with('\n');
                     }
                 }
@@ -82,18 +88,22 @@ impl Renderer {
             } => {
                 self.end_line();
                 eprintln!(
-                    "↻ {provider}: {error}; retry {attempt} in {:.1} s",
+                    "↻ {provider}: {}; retry {attempt} in {:.1} s",
+                    terminal::line(&error),
                     delay_ms as f64 / 1000.0
                 );
                 self.streamed_text = false;
             }
             AgentEvent::Fallback { from, to, error } => {
                 self.end_line();
-                eprintln!("⇄ {from} failed ({error}); switching to {to}");
+                eprintln!(
+                    "⇄ {from} failed ({}); switching to {to}",
+                    terminal::line(&error)
+                );
             }
             AgentEvent::Error { message } => {
                 self.end_line();
-                eprintln!("error: {message}");
+                eprintln!("error: {}", terminal::text(&message));
             }
         }
     }
@@ -106,8 +116,10 @@ impl Renderer {
     }
 }
 
+/// One line of at most [`SHOWN_CHARS`] characters, safe for the terminal.
 fn shorten(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = terminal::line(&flat).into_owned();
     if flat.chars().count() <= SHOWN_CHARS {
         return flat;
     }

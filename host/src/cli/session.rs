@@ -11,8 +11,10 @@ use wasmhost::agent::{
     RetryPolicy, ToolBox, Transcript,
 };
 use wasmhost::chat::{ContentPart, ImageSource, Message, RequestOptions, Role};
-use wasmhost::plugin::ToolPlugin;
-use wasmhost::policy::credentials::{CredentialNeed, SecretSources, grant_provider};
+use wasmhost::plugin::{self, ToolPlugin};
+use wasmhost::policy::credentials::{
+    CredentialNeed, Declared, ProviderFlags, SecretSources, grant_provider,
+};
 use wasmhost::policy::{Access, DEFAULT_PROVIDER_TIMEOUT, FolderGrant, PluginPolicy};
 
 use super::UsageError;
@@ -30,6 +32,10 @@ pub struct SessionArgs {
     /// The API root, as the provider documents it (e.g. http://127.0.0.1:11434/v1).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// The environment variable (or .env entry) that holds the provider's key; needed for
+    /// a provider wasmhost has no preset for, unless wasmhost.toml grants one.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
     /// A tool plugin to offer the model (repeatable).
     #[arg(long = "tool", value_name = "NAME|PATH")]
     pub tools: Vec<String>,
@@ -91,17 +97,21 @@ Use the tools you are given when they help; every tool call is shown to the user
 
 impl Session {
     pub async fn open(env: &Environment, args: &SessionArgs) -> Result<Self> {
-        let sources = SecretSources::standard();
+        let sources = &env.sources;
         let mut providers: Vec<Arc<dyn ChatProvider>> = Vec::new();
-        let specs = std::iter::once((&args.plugin, args.base_url.as_deref()))
-            .chain(args.fallbacks.iter().map(|f| (f, None)));
-        for (i, (spec, base_url)) in specs.enumerate() {
+        let primary = ProviderFlags {
+            base_url: args.base_url.as_deref(),
+            key_env: args.api_key_env.as_deref(),
+        };
+        let specs = std::iter::once((&args.plugin, primary))
+            .chain(args.fallbacks.iter().map(|f| (f, ProviderFlags::default())));
+        for (i, (spec, flags)) in specs.enumerate() {
             let cassette = if i == 0 {
                 args.cassette.as_deref()
             } else {
                 None
             };
-            let loaded = provider_with(env, spec, base_url, &sources, cassette, true).await?;
+            let loaded = provider_with(env, spec, flags, sources, cassette, true).await?;
             providers.push(Arc::new(loaded));
         }
         if let Some(path) = &args.record {
@@ -123,6 +133,7 @@ impl Session {
                 max_retries: args.max_retries,
                 ..RetryPolicy::default()
             },
+            parallel_tools: env.policy.host.parallel_tools,
             request_timeout: std::time::Duration::try_from_secs_f64(args.request_timeout)
                 .ok()
                 .filter(|d| !d.is_zero())
@@ -145,14 +156,13 @@ impl Session {
     }
 }
 
-/// Loads a provider plugin and grants it its API host and credential.
+/// Loads a provider plugin and grants it its destination and credential.
 pub async fn provider(
     env: &Environment,
     spec: &str,
-    base_url_flag: Option<&str>,
-    sources: &SecretSources,
+    flags: ProviderFlags<'_>,
 ) -> Result<PluginProvider> {
-    provider_with(env, spec, base_url_flag, sources, None, false).await
+    provider_with(env, spec, flags, &env.sources, None, false).await
 }
 
 /// [`provider`], with `cassette` granted when given, or asked for when `conversing` with
@@ -160,7 +170,7 @@ pub async fn provider(
 async fn provider_with(
     env: &Environment,
     spec: &str,
-    base_url_flag: Option<&str>,
+    flags: ProviderFlags<'_>,
     sources: &SecretSources,
     cassette: Option<&Path>,
     conversing: bool,
@@ -175,35 +185,21 @@ async fn provider_with(
     if !env.policy.sets_timeout(&name) {
         policy.limits.timeout = DEFAULT_PROVIDER_TIMEOUT;
     }
-    // Precedence: the provider's default < wasmhost.toml < environment < flag.
-    let env_var = format!("{}_BASE_URL", name.to_ascii_uppercase().replace('-', "_"));
-    let base_url = base_url_flag
-        .map(str::to_string)
-        .or_else(|| std::env::var(&env_var).ok().filter(|v| !v.is_empty()))
-        .or_else(|| policy.config.get("base-url").cloned())
-        .unwrap_or(info.default_base_url.clone());
-    let need = info.credential.as_ref().map(|c| CredentialNeed {
-        header: c.header.clone(),
-        prefix: c.prefix.clone(),
-        env_var: c.env_var.clone(),
-        required: c.required,
-    });
-    // A provider with no API root and no credential (`replay`) gets no network at all.
-    let secrets = if base_url.is_empty() && need.is_none() {
-        Vec::new()
-    } else {
-        grant_provider(
-            &mut policy,
-            base_url.trim_end_matches('/'),
-            need.as_ref(),
-            sources,
-        )?
+    let declared = Declared {
+        default_base_url: info.default_base_url.clone(),
+        credential: info.credential.as_ref().map(|c| CredentialNeed {
+            header: c.header.clone(),
+            prefix: c.prefix.clone(),
+            env_var: c.env_var.clone(),
+            required: c.required,
+        }),
     };
+    grant_provider(&mut policy, flags, &declared, sources)?;
     if cassette.is_some() || (conversing && info.name == REPLAY_PROVIDER) {
         grant_cassette(&mut policy, cassette)?;
     }
     provider.set_policy(policy);
-    Ok(PluginProvider::new(provider, info.default_model, secrets))
+    Ok(PluginProvider::new(provider, info.default_model))
 }
 
 /// The provider that answers from a cassette instead of an API.
@@ -248,17 +244,24 @@ fn grant_cassette(policy: &mut PluginPolicy, cassette: Option<&Path>) -> Result<
     Ok(())
 }
 
+/// The tool plugins of the session. `--skills DIR` is a grant to the skills plugin only:
+/// another `--tool` never sees the folder.
 async fn tool_box(env: &Environment, args: &SessionArgs) -> Result<PluginToolBox> {
     let mut plugins: Vec<ToolPlugin> = Vec::new();
     for spec in &args.tools {
-        plugins.push(env.load(spec, args.skills.as_deref())?.into_tool()?);
+        let is_skills = plugin::locate(spec).is_ok_and(|s| s.name == SKILLS_PLUGIN);
+        let skills = args.skills.as_deref().filter(|_| is_skills);
+        plugins.push(env.load(spec, skills)?.into_tool()?);
     }
-    let has_skills = plugins.iter().any(|p| p.plugin().name() == "skills");
+    let has_skills = plugins.iter().any(|p| p.plugin().name() == SKILLS_PLUGIN);
     if let (Some(dir), false) = (&args.skills, has_skills) {
-        plugins.push(env.load("skills", Some(dir))?.into_tool()?);
+        plugins.push(env.load(SKILLS_PLUGIN, Some(dir))?.into_tool()?);
     }
     Ok(PluginToolBox::new(plugins).await?)
 }
+
+/// The plugin `--skills DIR` is granted to.
+const SKILLS_PLUGIN: &str = "skills";
 
 /// Most skills text the system prompt carries (~1,000 tokens): the model reads a whole
 /// SKILL.md only when it needs it.

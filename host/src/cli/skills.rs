@@ -100,7 +100,7 @@ pub async fn run(args: SkillsArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for problem in &report.problems {
-            println!("{problem}");
+            println!("{}", super::terminal::text(&problem.to_string()));
         }
         println!(
             "checked {} skill folder{}: {} error{}, {} warning{}",

@@ -59,6 +59,9 @@ pub enum PluginError {
         found: String,
     },
 
+    #[error("plugin `{plugin}` describes its tools badly: {message}")]
+    BadTools { plugin: String, message: String },
+
     #[error(transparent)]
     Store(#[from] StoreError),
 

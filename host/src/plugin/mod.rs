@@ -7,6 +7,7 @@ mod convert;
 mod error;
 mod locate;
 mod provider;
+mod stream_guard;
 mod tool;
 mod world;
 
@@ -19,11 +20,11 @@ use wasmtime::component::InstancePre;
 pub use error::PluginError;
 pub use locate::{PluginSource, locate, search_dirs};
 pub use provider::{ModelInfo, ProviderInfo, ProviderPlugin};
-pub use tool::{ToolError, ToolPlugin, ToolSpec};
+pub use tool::{MAX_TOOL_NAME_CHARS, ToolError, ToolPlugin, ToolSpec, valid_tool_name};
 pub use world::{ApiVersion, BinaryKind, Detected, Shape, World, binary_kind};
 
 use crate::policy::PluginPolicy;
-use crate::sandbox::{CacheOutcome, CallFailure, PluginState, Sandbox, budget};
+use crate::sandbox::{CacheOutcome, Call, CallFailure, PluginState, Sandbox, budget};
 
 /// A component that passed every load-time check: it is a component, it implements one of
 /// our worlds at a supported version, and the host provides all of its imports.
@@ -110,12 +111,9 @@ impl Plugin {
 
     /// Runs `call` on a fresh instance's store under the plugin's limits. A fresh store per
     /// call means a trap or a runaway guest never poisons the next call.
-    pub(crate) async fn invoke<T>(
-        &self,
-        call: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<T>,
-    ) -> Result<T, PluginError> {
-        let mut store = self.new_store()?;
-        self.run_on(&mut store, call).await
+    pub(crate) async fn invoke<T: Send + 'static>(&self, call: Call<T>) -> Result<T, PluginError> {
+        let store = self.new_store()?;
+        self.run_on(store, call).await.1
     }
 
     /// A store for a session of several calls on one instance (a streamed response).
@@ -123,21 +121,24 @@ impl Plugin {
         Ok(self.sandbox.new_store(&self.policy)?)
     }
 
-    /// Runs one call on `store` with a fresh budget.
-    pub(crate) async fn run_on<T>(
+    /// Runs one call on `store` with a fresh budget; gives the store back unless the call
+    /// was stopped at its deadline.
+    pub(crate) async fn run_on<T: Send + 'static>(
         &self,
-        store: &mut Store<PluginState>,
-        call: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<T>,
-    ) -> Result<T, PluginError> {
-        self.sandbox
-            .rearm(store, &self.policy)
-            .map_err(PluginError::Store)?;
-        let result = budget::run(store, self.name(), &self.policy.limits, call).await;
-        result.map_err(|failure| self.describe(failure, store))
+        mut store: Store<PluginState>,
+        call: Call<T>,
+    ) -> (Option<Store<PluginState>>, Result<T, PluginError>) {
+        if let Err(e) = self.sandbox.rearm(&mut store, &self.policy) {
+            return (Some(store), Err(PluginError::Store(e)));
+        }
+        let (store, result) = budget::run(store, self.name(), &self.policy.limits, call).await;
+        let result = result.map_err(|failure| self.describe(failure, store.as_ref()));
+        (store, result)
     }
 
-    fn describe(&self, failure: CallFailure, store: &Store<PluginState>) -> PluginError {
+    fn describe(&self, failure: CallFailure, store: Option<&Store<PluginState>>) -> PluginError {
         let plugin = self.name().to_string();
+        let redactor = self.policy.redactor();
         match failure {
             CallFailure::Budget(exceeded) => PluginError::BudgetExceeded(exceeded),
             CallFailure::Exited(code) => PluginError::Exited { plugin, code },
@@ -147,17 +148,22 @@ impl Plugin {
                 if let Some(trace) = error.downcast_ref::<wasmtime::WasmBacktrace>() {
                     message = format!("{message}\n{trace}");
                 }
-                // What the guest printed before it died is usually the panic message.
-                let stderr = store.data().output.stderr.contents();
-                let stderr = String::from_utf8_lossy(&stderr);
-                let tail = last_lines(stderr.trim_end(), 5);
-                if !tail.is_empty() {
-                    message = format!("{message}\nplugin stderr:\n{tail}");
+                if let Some(store) = store {
+                    // What the guest printed before it died is usually the panic message.
+                    let stderr = store.data().output.stderr.contents();
+                    let stderr = String::from_utf8_lossy(&stderr);
+                    let tail = last_lines(stderr.trim_end(), 5);
+                    if !tail.is_empty() {
+                        message = format!("{message}\nplugin stderr:\n{tail}");
+                    }
+                    for denial in store.data().take_denials() {
+                        message = format!("{message}\nbefore it, {denial}");
+                    }
                 }
-                for denial in store.data().http_gate.take_denials() {
-                    message = format!("{message}\nbefore it, {denial}");
+                PluginError::Trap {
+                    plugin,
+                    message: redactor.redact(&message).into_owned(),
                 }
-                PluginError::Trap { plugin, message }
             }
         }
     }

@@ -5,6 +5,9 @@ use serde::Serialize;
 
 use super::bindings::llm_types;
 use super::bindings::provider::ProviderPluginPre;
+use super::stream_guard::{
+    StreamGuard, over_response_limit, redact_error, redact_response, response_bytes,
+};
 use super::{Plugin, PluginError, World, convert};
 use crate::chat::{ChatRequest, ChatResponse, ProviderError, StreamAssembler, StreamEvent};
 use crate::sandbox::Limit;
@@ -83,43 +86,59 @@ impl ProviderPlugin {
     }
 
     pub async fn info(&self) -> Result<ProviderInfo, PluginError> {
-        let pre = &self.pre;
+        let pre = self.pre.clone();
         let info = self
             .plugin
-            .invoke(async |store| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                instance
-                    .wasmhost_plugin_provider()
-                    .call_info(&mut *store)
-                    .await
-            })
+            .invoke(Box::new(move |store| {
+                Box::pin(async move {
+                    let instance = pre.instantiate_async(&mut *store).await?;
+                    instance
+                        .wasmhost_plugin_provider()
+                        .call_info(&mut *store)
+                        .await
+                })
+            }))
             .await?;
         Ok(info.into())
     }
 }
 
 impl ProviderPlugin {
-    /// One whole response.
+    /// One whole response, redacted and within the plugin's `response_kib`.
     pub async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let pre = &self.pre;
+        let name = self.plugin.name();
+        let pre = self.pre.clone();
         let wire = convert::request(request);
         let result = self
             .plugin
-            .invoke(async |store| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                instance
-                    .wasmhost_plugin_provider()
-                    .call_complete(&mut *store, &wire)
-                    .await
-            })
+            .invoke(Box::new(move |store| {
+                Box::pin(async move {
+                    let instance = pre.instantiate_async(&mut *store).await?;
+                    instance
+                        .wasmhost_plugin_provider()
+                        .call_complete(&mut *store, &wire)
+                        .await
+                })
+            }))
             .await
-            .map_err(|e| host_failure(self.plugin.name(), e))?;
-        result.map(convert::response).map_err(convert::error)
+            .map_err(|e| host_failure(name, e))?;
+        let redactor = self.plugin.policy.redactor();
+        let mut response = result
+            .map(convert::response)
+            .map_err(|e| redact_error(convert::error(e), &redactor))?;
+        let size = response_bytes(&response);
+        let limit = self.plugin.policy.content.response_bytes;
+        if size > limit {
+            return Err(over_response_limit(name, limit));
+        }
+        redact_response(&mut response, &redactor);
+        Ok(response)
     }
 
-    /// A streamed response: `on_event` sees each event as the plugin yields it; the result
-    /// is the response they add up to. Each `next` runs under the plugin's per-call limits
-    /// (so a stalled stream ends at the time limit); all of them share one instance.
+    /// A streamed response: `on_event` sees each event as the plugin yields it (redacted);
+    /// the result is the response they add up to. Each `next` runs under the plugin's
+    /// per-call limits (so a stalled stream ends at the time limit), and the stream as a
+    /// whole under its content limits: bytes, events, and time without progress.
     pub async fn stream(
         &self,
         request: &ChatRequest,
@@ -127,45 +146,68 @@ impl ProviderPlugin {
     ) -> Result<ChatResponse, ProviderError> {
         let name = self.plugin.name();
         let fail = |e| host_failure(name, e);
-        let pre = &self.pre;
+        let pre = self.pre.clone();
         let wire = convert::request(request);
-        let mut store = self.plugin.new_store().map_err(fail)?;
-        let (instance, opened) = self
+        let store = self.plugin.new_store().map_err(fail)?;
+        let (store, opened) = self
             .plugin
-            .run_on(&mut store, async |store| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                let opened = instance
-                    .wasmhost_plugin_provider()
-                    .call_complete_streaming(&mut *store, &wire)
-                    .await?;
-                Ok((instance, opened))
-            })
-            .await
-            .map_err(fail)?;
-        let stream = opened.map_err(convert::error)?;
+            .run_on(
+                store,
+                Box::new(move |store| {
+                    Box::pin(async move {
+                        let instance = pre.instantiate_async(&mut *store).await?;
+                        let opened = instance
+                            .wasmhost_plugin_provider()
+                            .call_complete_streaming(&mut *store, &wire)
+                            .await?;
+                        Ok((instance, opened))
+                    })
+                }),
+            )
+            .await;
+        let (instance, opened) = opened.map_err(fail)?;
+        let instance = std::sync::Arc::new(instance);
+        let redactor = self.plugin.policy.redactor();
+        let stream = opened.map_err(|e| redact_error(convert::error(e), &redactor))?;
+        let mut store = store;
+        let mut guard = StreamGuard::new(name, self.plugin.policy.content, &redactor);
         let mut assembler = StreamAssembler::default();
         loop {
-            let batch = self
+            let Some(current) = store.take() else {
+                // Stopped at its deadline: the instance is gone with it.
+                break;
+            };
+            let instance = instance.clone();
+            let (back, batch) = self
                 .plugin
-                .run_on(&mut store, async |store| {
-                    instance
-                        .wasmhost_plugin_provider()
-                        .completion_stream()
-                        .call_next(&mut *store, stream)
-                        .await
-                })
-                .await
+                .run_on(
+                    current,
+                    Box::new(move |store| {
+                        Box::pin(async move {
+                            instance
+                                .wasmhost_plugin_provider()
+                                .completion_stream()
+                                .call_next(&mut *store, stream)
+                                .await
+                        })
+                    }),
+                )
+                .await;
+            store = back;
+            let batch = batch
                 .map_err(fail)?
-                .map_err(convert::error)?;
+                .map_err(|e| redact_error(convert::error(e), &redactor))?;
             let Some(events) = batch else { break };
-            for event in events.into_iter().map(convert::event) {
+            for event in guard.admit(events.into_iter().map(convert::event))? {
                 on_event(&event);
                 assembler.push(event);
             }
         }
         // The instance is dropped with the store; dropping the resource first lets a guest
         // that holds a connection close it.
-        let _ = stream.resource_drop_async(&mut store).await;
+        if let Some(store) = store.as_mut() {
+            let _ = stream.resource_drop_async(store).await;
+        }
         if !assembler.is_finished() {
             return Err(ProviderError::Network {
                 message: format!("provider `{name}` ended the stream without a finish event"),
@@ -177,23 +219,26 @@ impl ProviderPlugin {
 
     /// The models the provider's API lists.
     pub async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
-        let pre = &self.pre;
+        let pre = self.pre.clone();
         let result = self
             .plugin
-            .invoke(async |store| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                instance
-                    .wasmhost_plugin_provider()
-                    .call_list_models(&mut *store)
-                    .await
-            })
+            .invoke(Box::new(move |store| {
+                Box::pin(async move {
+                    let instance = pre.instantiate_async(&mut *store).await?;
+                    instance
+                        .wasmhost_plugin_provider()
+                        .call_list_models(&mut *store)
+                        .await
+                })
+            }))
             .await
             .map_err(|e| host_failure(self.plugin.name(), e))?;
-        let models = result.map_err(convert::error)?;
+        let redactor = self.plugin.policy.redactor();
+        let models = result.map_err(|e| redact_error(convert::error(e), &redactor))?;
         Ok(models
             .into_iter()
             .map(|m| ModelInfo {
-                id: m.id,
+                id: redactor.redact(&m.id).into_owned(),
                 context_window: m.context_window,
             })
             .collect())

@@ -10,6 +10,27 @@ use serde::Deserialize;
 pub struct PolicyFile {
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginSection>,
+    /// Limits of the host as a whole.
+    pub host: Option<HostSection>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSection {
+    /// Memory all live calls may use together.
+    pub memory_mib: Option<u64>,
+    /// Tool calls of one model turn that run at once.
+    pub parallel_tools: Option<u64>,
+    /// Largest component file loaded.
+    pub component_mib: Option<u64>,
+    /// Functions across a component's core modules.
+    pub compile_functions: Option<u64>,
+    /// Bytes of one function body.
+    pub compile_function_kib: Option<u64>,
+    /// Locals of one function.
+    pub compile_locals: Option<u64>,
+    /// Longest one compile may take.
+    pub compile_timeout_secs: Option<f64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -27,10 +48,28 @@ pub struct PluginSection {
     pub config: Option<BTreeMap<String, String>>,
     /// A credential the host adds to the plugin's outbound requests.
     pub secret: Option<SecretSection>,
+    /// A provider's API root (`https://api.example.com/v1`): the destination it may use.
+    /// A provider that is not one of the host's presets gets none until one is granted here
+    /// or with `--base-url`.
+    pub base_url: Option<String>,
     pub fuel: Option<u64>,
     pub memory_mib: Option<u64>,
     pub timeout_secs: Option<f64>,
     pub output_kib: Option<u64>,
+    /// Live host-side resources (files, streams, HTTP handles) one call may hold.
+    pub host_resources: Option<u64>,
+    /// Bytes of text and tool calls in one provider response.
+    pub response_kib: Option<u64>,
+    /// Events in one streamed response.
+    pub stream_events: Option<u64>,
+    /// Longest a stream may go without progress.
+    pub stall_secs: Option<f64>,
+    /// Bytes of one tool result handed to the model.
+    pub result_kib: Option<u64>,
+    /// Bytes of one tool's name, description and schema.
+    pub tool_spec_kib: Option<u64>,
+    /// Tools one plugin may offer.
+    pub max_tools: Option<u64>,
     /// How this plugin's skill scripts run (the script bridge).
     pub python: Option<PythonSection>,
 }
@@ -80,13 +119,15 @@ pub enum Access {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretSection {
-    /// The host environment variable holding the secret.
+    /// The host environment variable (or `.env` entry) holding the secret.
     pub env: String,
-    /// The request header that carries it, e.g. `authorization`.
-    pub header: String,
-    /// Put before the secret, e.g. `Bearer `.
-    #[serde(default)]
-    pub prefix: String,
-    /// The only host (pattern) whose requests get the header.
-    pub host: String,
+    /// The request header that carries it, e.g. `authorization`. Default for a provider:
+    /// the preset's, else the header the plugin declares (checked).
+    pub header: Option<String>,
+    /// Put before the secret, e.g. `Bearer `. Default as for `header`.
+    pub prefix: Option<String>,
+    /// The only origin whose requests get the header: `https://api.example.com`,
+    /// `http://127.0.0.1:8080`, or a bare `host[:port]` meaning https. Default for a
+    /// provider: its base URL's origin.
+    pub host: Option<String>,
 }

@@ -16,6 +16,17 @@ pub enum Capability {
     },
     /// An HTTP request without an absolute URL (no scheme or authority).
     MalformedHttpTarget(String),
+    /// Opening something in a granted folder that is not a regular file or a directory.
+    SpecialFile { path: String, kind: &'static str },
+    /// Creating a symbolic link.
+    Symlink { link: String, target: String },
+    /// A request that carries the plugin's own secret (which it can only have learned from
+    /// a server echoing it) in its URL or headers.
+    ResendSecret {
+        scheme: String,
+        host: String,
+        port: Option<u16>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +50,24 @@ impl fmt::Display for Denial {
                      \"{entry}\" to allowed_hosts in [plugins.{plugin}] of wasmhost.toml"
                 )
             }
+            Capability::SpecialFile { path, kind } => write!(
+                f,
+                "plugin `{plugin}` may not open `{}`: it is {kind}, and plugins open only \
+                 regular files and folders",
+                path.escape_debug()
+            ),
+            Capability::Symlink { link, target } => write!(
+                f,
+                "plugin `{plugin}` may not create symbolic links (`{}` -> `{}`)",
+                link.escape_debug(),
+                target.escape_debug()
+            ),
+            Capability::ResendSecret { scheme, host, port } => write!(
+                f,
+                "plugin `{plugin}` tried to send its secret to {scheme}://{host}{} in the URL or \
+                 a header; the host adds the secret itself, only to the origin it is bound to",
+                port.map(|p| format!(":{p}")).unwrap_or_default()
+            ),
             Capability::MalformedHttpTarget(uri) => write!(
                 f,
                 "plugin `{plugin}` sent a request without a scheme and host ({uri}); requests \

@@ -5,14 +5,17 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-/// Fuel per call: about 0.3–1.5 s of guest CPU on the reference machine (1e9 fuel ≈
-/// 60–250 ms), far above what a tool or provider call needs, low enough that a runaway
-/// loop ends quickly.
+/// Fuel per call: far above what a tool or provider call needs (a provider's whole
+/// streamed response costs ~10 M), low enough that a runaway loop ends in seconds. How
+/// long exactly depends on the code: `just bench` measures a tight loop (the worst case,
+/// ~1 unit per instruction) at a few seconds on the reference machine; code that calls
+/// into the host burns it more slowly. The wall clock (below) stops either way.
 pub const DEFAULT_FUEL: u64 = 5_000_000_000;
 
-/// Linear memory per instance. Python in the sandbox uses ~16 MiB live; 256 MiB leaves room
-/// for real data while a guest that allocates without end is stopped long before the host
-/// notices.
+/// Memory per instance: all its linear memories and tables together (a component may hold
+/// several core instances, each with its own memory). Python in the sandbox uses ~16 MiB
+/// live; 256 MiB leaves room for real data while a guest that allocates without end is
+/// stopped long before the host notices.
 pub const DEFAULT_MEMORY_BYTES: u64 = 256 << 20;
 
 /// Wall-clock time per call, including time the guest spends waiting in host imports.
@@ -38,6 +41,57 @@ pub const DEFAULT_OUTPUT_BYTES: usize = 1 << 20;
 /// for this much per slot.
 pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
 
+/// Live host-side resources one call may hold at once: open files and directories,
+/// streams, pollables, HTTP requests, responses, bodies and header sets. A provider's
+/// request needs about ten; past this the guest's next `push` fails and the call stops.
+pub const DEFAULT_HOST_RESOURCES: usize = 1_024;
+
+/// Bytes one header set (`wasi:http` `fields`) built by a guest may hold, counted as
+/// wasi-http counts them (names, values and their in-memory overhead). Requests to LLM
+/// APIs carry well under 2 KiB of headers; with [`DEFAULT_HOST_RESOURCES`] this bounds
+/// the header sets of one call to 32 MiB.
+pub const HTTP_FIELDS_BYTES: usize = 32 << 10;
+
+/// Bytes of a request body the host buffers between the guest's writes and the socket
+/// (one chunk in flight plus one queued). 64 KiB streams a request as fast as the
+/// network takes it.
+pub const HTTP_BODY_CHUNK_BYTES: usize = 64 << 10;
+
+/// Text, tool names and tool-call arguments one provider response may carry. The longest
+/// real answers (128 k output tokens) are ~0.5 MiB; a tool call writing a file is rarely
+/// more than a few MiB.
+pub const DEFAULT_RESPONSE_BYTES: usize = 16 << 20;
+
+/// Events one streamed response may carry: one a token, so ten times the longest output
+/// any model offers today (128 k tokens), plus room for usage and tool-call events.
+pub const DEFAULT_STREAM_EVENTS: u64 = 1_500_000;
+
+/// Longest a stream may go without progress (new text, a tool call or one of its
+/// fragments): pings, empty batches and empty deltas do not count. Reasoning models can
+/// think for minutes before their first token, so this is generous.
+pub const DEFAULT_STALL: Duration = Duration::from_secs(300);
+
+/// Bytes of one tool result handed to the model (~250 k tokens, more than any context
+/// window holds). Past it the result is cut, and both the model and the user are told.
+pub const DEFAULT_TOOL_RESULT_BYTES: usize = 1 << 20;
+
+/// Bytes of one tool's name, description and parameter schema together. Real tools
+/// (MCP servers' included) describe themselves in a few KiB; every request repeats them.
+pub const DEFAULT_TOOL_SPEC_BYTES: usize = 64 << 10;
+
+/// Tools one plugin may offer. The largest real tool sets (MCP servers for GitHub,
+/// cloud APIs) have ~100.
+pub const DEFAULT_MAX_TOOLS: usize = 256;
+
+/// Memory all calls alive at once may use together (every instance's memories and tables,
+/// scripts' included). One call is capped by its own limit; this caps a turn that runs
+/// many tools in parallel, or a server serving many clients.
+pub const DEFAULT_TOTAL_MEMORY_BYTES: u64 = 2 << 30;
+
+/// Tool calls of one model turn run at once; the rest wait for a free slot.
+pub const DEFAULT_PARALLEL_TOOLS: usize = 4;
+
+/// What one call of a plugin may use.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Limits {
     pub fuel: u64,
@@ -45,6 +99,7 @@ pub struct Limits {
     #[serde(serialize_with = "serialize_secs")]
     pub timeout: Duration,
     pub output_bytes: usize,
+    pub host_resources: usize,
 }
 
 impl Default for Limits {
@@ -54,8 +109,65 @@ impl Default for Limits {
             memory_bytes: DEFAULT_MEMORY_BYTES,
             timeout: DEFAULT_TIMEOUT,
             output_bytes: DEFAULT_OUTPUT_BYTES,
+            host_resources: DEFAULT_HOST_RESOURCES,
         }
     }
+}
+
+/// What a plugin may hand the host: the size of responses and streams (providers), of
+/// results and tool descriptions (tools).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ContentLimits {
+    pub response_bytes: usize,
+    pub stream_events: u64,
+    #[serde(serialize_with = "serialize_secs")]
+    pub stall: Duration,
+    pub tool_result_bytes: usize,
+    pub tool_spec_bytes: usize,
+    pub max_tools: usize,
+}
+
+impl Default for ContentLimits {
+    fn default() -> Self {
+        Self {
+            response_bytes: DEFAULT_RESPONSE_BYTES,
+            stream_events: DEFAULT_STREAM_EVENTS,
+            stall: DEFAULT_STALL,
+            tool_result_bytes: DEFAULT_TOOL_RESULT_BYTES,
+            tool_spec_bytes: DEFAULT_TOOL_SPEC_BYTES,
+            max_tools: DEFAULT_MAX_TOOLS,
+        }
+    }
+}
+
+/// Limits of the host as a whole (`[host]` in wasmhost.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HostLimits {
+    pub total_memory_bytes: u64,
+    pub parallel_tools: usize,
+    pub compile: CompileLimits,
+}
+
+impl Default for HostLimits {
+    fn default() -> Self {
+        Self {
+            total_memory_bytes: DEFAULT_TOTAL_MEMORY_BYTES,
+            parallel_tools: DEFAULT_PARALLEL_TOOLS,
+            compile: CompileLimits::default(),
+        }
+    }
+}
+
+/// What a component may ask of the compiler before any budget applies: checked on the
+/// bytes, without compiling, and then the compile itself runs under a deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CompileLimits {
+    pub component_bytes: u64,
+    pub functions: u64,
+    pub function_bytes: u64,
+    pub locals: u64,
+    #[serde(serialize_with = "serialize_secs")]
+    pub timeout: Duration,
 }
 
 impl Limits {
@@ -71,4 +183,33 @@ impl Limits {
 
 fn serialize_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
+}
+
+/// Largest component file loaded: the sandboxed CPython runner, the biggest component we
+/// know of, is ~40 MiB.
+pub const DEFAULT_COMPONENT_BYTES: u64 = 128 << 20;
+
+/// Functions across a component's core modules (the CPython runner has ~PLACEHOLDER).
+pub const DEFAULT_COMPILE_FUNCTIONS: u64 = 200_000;
+
+/// Bytes of one function body: compile time grows faster than linearly in it.
+pub const DEFAULT_COMPILE_FUNCTION_BYTES: u64 = 1 << 20;
+
+/// Locals of one function.
+pub const DEFAULT_COMPILE_LOCALS: u64 = 50_000;
+
+/// Longest a compile may take. The CPython runner, the biggest component we know of,
+/// compiles in 5–15 s on a busy 2-core machine; a compile is done once and cached.
+pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl Default for CompileLimits {
+    fn default() -> Self {
+        Self {
+            component_bytes: DEFAULT_COMPONENT_BYTES,
+            functions: DEFAULT_COMPILE_FUNCTIONS,
+            function_bytes: DEFAULT_COMPILE_FUNCTION_BYTES,
+            locals: DEFAULT_COMPILE_LOCALS,
+            timeout: DEFAULT_COMPILE_TIMEOUT,
+        }
+    }
 }

@@ -5,8 +5,10 @@
 pub mod credentials;
 mod file;
 mod grants;
+mod headers;
 mod hosts;
 mod limits;
+pub mod redact;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,8 +19,10 @@ use serde::Serialize;
 
 pub use file::Access;
 pub use grants::{Capability, Denial};
-pub use hosts::{HostPattern, HostPatternError};
+pub use headers::check_credential_header;
+pub use hosts::{HostPattern, HostPatternError, Origin, OriginError};
 pub use limits::*;
+pub use redact::Redactor;
 
 /// The guest path where a tool plugin sees the skills folder given with `--skills`.
 pub const SKILLS_GUEST_PATH: &str = "/skills";
@@ -41,6 +45,8 @@ pub enum PolicyError {
 #[derive(Debug, Default)]
 pub struct Policy {
     sections: BTreeMap<String, file::PluginSection>,
+    /// Limits of the host as a whole (`[host]`).
+    pub host: HostLimits,
     /// Relative folder paths in the file are relative to this.
     base_dir: PathBuf,
     source: Option<PathBuf>,
@@ -55,8 +61,15 @@ pub struct PluginPolicy {
     pub folders: Vec<FolderGrant>,
     pub env: BTreeMap<String, String>,
     pub config: BTreeMap<String, String>,
+    /// The credential the HTTP gate adds, once granted (see `credentials`).
     pub secret: Option<SecretGrant>,
+    /// The user's `[plugins.NAME.secret]` section, before it is granted.
+    pub secret_request: Option<SecretRequest>,
+    /// The user's `base_url` for a provider.
+    pub base_url: Option<String>,
     pub limits: Limits,
+    /// What the plugin may hand the host (responses, results, tool descriptions).
+    pub content: ContentLimits,
     /// How the plugin's skill scripts run.
     pub python: PythonPolicy,
 }
@@ -99,14 +112,30 @@ pub struct FolderGrant {
     pub access: Access,
 }
 
-/// A credential the host adds to requests to one host. The plugin never sees `value`.
+/// A credential the host adds to requests to one origin (scheme, host and port). The
+/// plugin never sees `value`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SecretGrant {
+    /// A lower-case header name that passed [`check_credential_header`].
     pub header: String,
     pub prefix: String,
     #[serde(serialize_with = "serialize_display")]
-    pub host: HostPattern,
+    pub origin: Origin,
     pub value: Secret,
+    /// Where the value came from, for `inspect`: e.g. `OPENAI_API_KEY (preset)`.
+    pub source: String,
+}
+
+/// A `[plugins.NAME.secret]` section: which variable holds the secret, and optionally its
+/// header, prefix and origin (a provider's are filled in from its preset, declaration and
+/// base URL when it is granted).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecretRequest {
+    pub env: String,
+    pub header: Option<String>,
+    pub prefix: Option<String>,
+    #[serde(serialize_with = "serialize_display_opt")]
+    pub origin: Option<Origin>,
 }
 
 /// A secret value: never printed, serialized or logged.
@@ -156,8 +185,14 @@ impl Policy {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .to_path_buf();
+        let host =
+            resolve_host_limits(parsed.host.as_ref()).map_err(|message| PolicyError::Parse {
+                path: path.to_path_buf(),
+                message: format!("[host]: {message}"),
+            })?;
         let policy = Self {
             sections: parsed.plugins,
+            host,
             base_dir,
             source: Some(path.to_path_buf()),
         };
@@ -226,7 +261,11 @@ impl Policy {
             policy.config.extend(config.clone());
         }
         if let Some(secret) = &section.secret {
-            policy.secret = resolve_secret(secret).map_err(invalid)?;
+            policy.secret_request = Some(secret_request(secret).map_err(invalid)?);
+        }
+        if let Some(url) = &section.base_url {
+            Origin::of_url(url).map_err(|e| invalid(format!("base_url: {e}")))?;
+            policy.base_url = Some(url.trim_end_matches('/').to_string());
         }
         apply_limits(
             &mut policy.limits,
@@ -234,6 +273,10 @@ impl Policy {
             section.timeout_secs,
         )
         .map_err(invalid)?;
+        if let Some(n) = section.host_resources {
+            policy.limits.host_resources = positive("host_resources", n).map_err(invalid)?;
+        }
+        apply_content_limits(&mut policy.content, section).map_err(invalid)?;
         if let Some(python) = &section.python {
             let p = &mut policy.python;
             if let Some(mode) = python.mode {
@@ -286,16 +329,99 @@ fn apply_limits(
     Ok(())
 }
 
-fn resolve_secret(secret: &file::SecretSection) -> Result<Option<SecretGrant>, String> {
-    let host = HostPattern::parse(&secret.host).map_err(|e| e.to_string())?;
-    // A missing variable is not an error here: the plugin may never need it, and a
-    // provider reports "no credential" itself with the variable's name.
-    Ok(std::env::var(&secret.env).ok().map(|value| SecretGrant {
-        header: secret.header.to_ascii_lowercase(),
+/// Checks a `secret` section. The variable is read only when the secret is granted (see
+/// `credentials`), so a section for a plugin this run does not use never fails it.
+fn secret_request(secret: &file::SecretSection) -> Result<SecretRequest, String> {
+    if secret.env.trim().is_empty() {
+        return Err("[secret] env is empty: name the variable that holds the secret".into());
+    }
+    let header = match &secret.header {
+        Some(h) => Some(check_credential_header(h).map_err(|e| format!("[secret] header: {e}"))?),
+        None => None,
+    };
+    if let Some(prefix) = &secret.prefix {
+        headers::check_header_text(prefix).map_err(|e| format!("[secret] prefix: {e}"))?;
+    }
+    let origin = match &secret.host {
+        Some(h) => Some(Origin::of_entry(h).map_err(|e| format!("[secret] host: {e}"))?),
+        None => None,
+    };
+    Ok(SecretRequest {
+        env: secret.env.clone(),
+        header,
         prefix: secret.prefix.clone(),
-        host,
-        value: Secret::new(value),
-    }))
+        origin,
+    })
+}
+
+fn positive(key: &str, n: u64) -> Result<usize, String> {
+    usize::try_from(n)
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{key} = {n} must be a positive whole number"))
+}
+
+fn positive_secs(key: &str, secs: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{key} = {secs} is not a positive number of seconds"))
+}
+
+fn kib(key: &str, n: u64) -> Result<usize, String> {
+    positive(key, n).map(|n| n.saturating_mul(1024))
+}
+
+fn apply_content_limits(c: &mut ContentLimits, s: &file::PluginSection) -> Result<(), String> {
+    if let Some(n) = s.response_kib {
+        c.response_bytes = kib("response_kib", n)?;
+    }
+    if let Some(n) = s.stream_events {
+        c.stream_events = positive("stream_events", n)? as u64;
+    }
+    if let Some(secs) = s.stall_secs {
+        c.stall = positive_secs("stall_secs", secs)?;
+    }
+    if let Some(n) = s.result_kib {
+        c.tool_result_bytes = kib("result_kib", n)?;
+    }
+    if let Some(n) = s.tool_spec_kib {
+        c.tool_spec_bytes = kib("tool_spec_kib", n)?;
+    }
+    if let Some(n) = s.max_tools {
+        c.max_tools = positive("max_tools", n)?;
+    }
+    Ok(())
+}
+
+fn resolve_host_limits(section: Option<&file::HostSection>) -> Result<HostLimits, String> {
+    let mut limits = HostLimits::default();
+    let Some(s) = section else {
+        return Ok(limits);
+    };
+    if let Some(mib) = s.memory_mib {
+        limits.total_memory_bytes = (positive("memory_mib", mib)? as u64).saturating_mul(1 << 20);
+    }
+    if let Some(n) = s.parallel_tools {
+        limits.parallel_tools = positive("parallel_tools", n)?;
+    }
+    let c = &mut limits.compile;
+    if let Some(mib) = s.component_mib {
+        c.component_bytes = (positive("component_mib", mib)? as u64).saturating_mul(1 << 20);
+    }
+    if let Some(n) = s.compile_functions {
+        c.functions = positive("compile_functions", n)? as u64;
+    }
+    if let Some(n) = s.compile_function_kib {
+        c.function_bytes = kib("compile_function_kib", n)? as u64;
+    }
+    if let Some(n) = s.compile_locals {
+        c.locals = positive("compile_locals", n)? as u64;
+    }
+    if let Some(secs) = s.compile_timeout_secs {
+        c.timeout = positive_secs("compile_timeout_secs", secs)?;
+    }
+    Ok(limits)
 }
 
 impl PluginPolicy {
@@ -308,9 +434,17 @@ impl PluginPolicy {
             env: BTreeMap::new(),
             config: BTreeMap::new(),
             secret: None,
+            secret_request: None,
+            base_url: None,
             limits: Limits::default(),
+            content: ContentLimits::default(),
             python: PythonPolicy::default(),
         }
+    }
+
+    /// What must never leave the host in anything it writes: this plugin's granted secret.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(self.secret.iter().map(|s| s.value.expose()))
     }
 
     /// The host folder granted at [`SKILLS_GUEST_PATH`], if any.
@@ -338,6 +472,16 @@ fn serialize_display<T: fmt::Display, S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
+}
+
+fn serialize_display_opt<T: fmt::Display, S: serde::Serializer>(
+    v: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
 }
 
 fn serialize_display_list<T: fmt::Display, S: serde::Serializer>(
@@ -400,7 +544,13 @@ mod tests {
     #[test]
     fn bad_values_name_the_plugin() {
         for bad in [
-            "[plugins.demo]\nallowed_hosts = [\"https://x\"]",
+            "[plugins.demo]\nallowed_hosts = [\"https://x/v1\"]",
+            "[plugins.demo]\nbase_url = \"api.x.com\"",
+            "[plugins.demo]\nresult_kib = 0",
+            "[plugins.demo]\nstall_secs = -1",
+            "[plugins.demo.secret]\nenv = \"K\"\nheader = \"cookie\"",
+            "[plugins.demo.secret]\nenv = \"K\"\nhost = \"ftp://x\"",
+            "[plugins.demo.secret]\nenv = \"K\"\nprefix = \"a\\nb\"",
             "[plugins.demo]\nmemory_mib = 999999",
             "[plugins.demo]\ntimeout_secs = 0",
             "[plugins.demo]\nfolders = [{ host = \"a\", guest = \"rel\" }]",
@@ -408,6 +558,36 @@ mod tests {
             let text = parse(bad).expect_err(bad).to_string();
             assert!(text.contains("plugin `demo`"), "{text}");
         }
+    }
+
+    #[test]
+    fn content_and_host_limits_are_read() {
+        let policy = parse(
+            "[host]\nmemory_mib = 512\nparallel_tools = 2\ncompile_timeout_secs = 5\n\
+             [plugins.demo]\nresult_kib = 4\nresponse_kib = 8\nstream_events = 9\n\
+             stall_secs = 1.5\ntool_spec_kib = 2\nmax_tools = 3\nhost_resources = 64\n\
+             base_url = \"https://api.x.com/v1/\"\n\
+             [plugins.demo.secret]\nenv = \"X_KEY\"\n",
+        )
+        .expect("valid");
+        assert_eq!(policy.host.total_memory_bytes, 512 << 20);
+        assert_eq!(policy.host.parallel_tools, 2);
+        assert_eq!(policy.host.compile.timeout, Duration::from_secs(5));
+        let p = policy.for_plugin("demo").expect("demo");
+        assert_eq!(p.content.tool_result_bytes, 4096);
+        assert_eq!(p.content.response_bytes, 8192);
+        assert_eq!(p.content.stream_events, 9);
+        assert_eq!(p.content.stall, Duration::from_millis(1500));
+        assert_eq!(p.content.tool_spec_bytes, 2048);
+        assert_eq!(p.content.max_tools, 3);
+        assert_eq!(p.limits.host_resources, 64);
+        assert_eq!(p.base_url.as_deref(), Some("https://api.x.com/v1"));
+        let request = p.secret_request.expect("request");
+        assert_eq!(request.env, "X_KEY");
+        // Read only when granted, never at parse time.
+        assert!(p.secret.is_none());
+        let bad = parse("[host]\nmemory_mib = 0\n").expect_err("zero");
+        assert!(bad.to_string().contains("[host]"), "{bad}");
     }
 
     #[test]

@@ -6,12 +6,17 @@
 //! bound stdout and stderr. Whichever trips, the caller gets `BudgetExceeded` naming it.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use wasmtime::component::ResourceTableError;
 use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline};
+use wasmtime_wasi_http::FieldMapError;
 
 use super::engine::EPOCH_TICK;
 use super::state::PluginState;
+use crate::BoxFuture;
 use crate::policy::Limits;
 
 /// The limit a call crossed, with the value it was set to.
@@ -19,20 +24,30 @@ use crate::policy::Limits;
 pub enum Limit {
     Fuel(u64),
     WallClock(Duration),
+    /// All of the instance's memories and tables together.
     Memory(u64),
     Output(usize),
     Stack,
+    /// Live host-side resources (files, streams, HTTP handles).
+    HostResources(usize),
+    /// Memory of all live calls together (`[host] memory_mib`).
+    HostMemory(u64),
+    /// Bytes of one HTTP header set the guest builds.
+    HeaderSet(usize),
 }
 
 impl Limit {
-    /// The policy key that raises this limit, if one does.
-    fn policy_key(&self) -> Option<&'static str> {
+    /// The policy key that raises this limit, and whether it sits in `[host]` rather than
+    /// the plugin's own section.
+    fn policy_key(&self) -> Option<(&'static str, bool)> {
         match self {
-            Limit::Fuel(_) => Some("fuel"),
-            Limit::WallClock(_) => Some("timeout_secs"),
-            Limit::Memory(_) => Some("memory_mib"),
-            Limit::Output(_) => Some("output_kib"),
-            Limit::Stack => None,
+            Limit::Fuel(_) => Some(("fuel", false)),
+            Limit::WallClock(_) => Some(("timeout_secs", false)),
+            Limit::Memory(_) => Some(("memory_mib", false)),
+            Limit::Output(_) => Some(("output_kib", false)),
+            Limit::HostResources(_) => Some(("host_resources", false)),
+            Limit::HostMemory(_) => Some(("memory_mib", true)),
+            Limit::Stack | Limit::HeaderSet(_) => None,
         }
     }
 }
@@ -42,9 +57,27 @@ impl fmt::Display for Limit {
         match self {
             Limit::Fuel(n) => write!(f, "fuel budget ({n} units)"),
             Limit::WallClock(d) => write!(f, "time limit ({:.3} s)", d.as_secs_f64()),
-            Limit::Memory(b) => write!(f, "memory limit ({} MiB)", b >> 20),
+            Limit::Memory(b) => write!(
+                f,
+                "memory limit ({} MiB across all its memories and tables)",
+                b >> 20
+            ),
             Limit::Output(b) => write!(f, "output limit ({b} bytes per stream)"),
             Limit::Stack => write!(f, "stack limit (unbounded recursion)"),
+            Limit::HostResources(n) => write!(
+                f,
+                "host resource limit ({n} live files, streams and HTTP handles)"
+            ),
+            Limit::HeaderSet(b) => write!(
+                f,
+                "header set limit ({b} bytes of HTTP headers in one set; requests to model APIs \
+                 need a few hundred)"
+            ),
+            Limit::HostMemory(b) => write!(
+                f,
+                "share of the host's memory (all live calls together may use {} MiB)",
+                b >> 20
+            ),
         }
     }
 }
@@ -63,57 +96,148 @@ impl fmt::Display for BudgetExceeded {
             "budget-exceeded: plugin `{}` exceeded its {}",
             self.plugin, self.limit
         )?;
-        if let Some(key) = self.limit.policy_key() {
-            write!(
-                f,
-                " (raise `{key}` in [plugins.{}] of wasmhost.toml)",
-                self.plugin
-            )?;
+        match self.limit.policy_key() {
+            Some((key, true)) => write!(f, " (raise `{key}` in [host] of wasmhost.toml)"),
+            Some((key, false)) => {
+                // A script's limits sit in its plugin's `python` subsection.
+                let section = match self.plugin.strip_suffix(".python") {
+                    Some(plugin) => format!("plugins.{plugin}.python"),
+                    None => format!("plugins.{}", self.plugin),
+                };
+                write!(f, " (raise `{key}` in [{section}] of wasmhost.toml)")
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
-/// Refuses linear-memory and table growth past the policy's cap, and remembers that it
-/// did: the guest usually reacts by aborting, and that trap must be reported as the memory
+/// Memory the host lends to all live instances together: each instance's growth is taken
+/// from it and given back when the instance is dropped.
+#[derive(Debug)]
+pub struct MemoryPool {
+    max_bytes: u64,
+    used: AtomicU64,
+}
+
+impl MemoryPool {
+    pub fn new(max_bytes: u64) -> Self {
+        Self {
+            max_bytes,
+            used: AtomicU64::new(0),
+        }
+    }
+
+    /// Bytes currently lent out.
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    fn take(&self, bytes: u64) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(bytes)
+                    .filter(|total| *total <= self.max_bytes)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, bytes: u64) {
+        self.used.fetch_sub(bytes, Ordering::AcqRel);
+    }
+}
+
+/// What the limiter saw, readable after the store is gone (a call stopped at its deadline
+/// leaves its store behind).
+#[derive(Debug, Default)]
+pub struct LimiterFlags {
+    /// The instance's own cap refused growth.
+    pub memory: AtomicBool,
+    /// The host's shared pool refused growth.
+    pub host_memory: AtomicBool,
+}
+
+/// Refuses memory and table growth past the instance's cap, counted across all its
+/// memories and tables (a component can hold several core instances, each with its own
+/// memory), and past what the host's [`MemoryPool`] has left; remembers which refused.
+/// The guest usually reacts by aborting, and that trap must be reported as the memory
 /// limit, not as an unexplained `unreachable`.
 pub struct MemoryLimiter {
     max_bytes: u64,
-    hit: bool,
+    /// Bytes of all this instance's memories and tables.
+    used: u64,
+    pool: Arc<MemoryPool>,
+    pub(crate) flags: Arc<LimiterFlags>,
 }
 
 /// Table elements any one table may have; tables hold function references and CPython
 /// needs tens of thousands.
 const MAX_TABLE_ELEMENTS: usize = 100_000;
 
+/// What one table element costs the host (a function reference).
+const TABLE_ELEMENT_BYTES: u64 = 8;
+
 impl MemoryLimiter {
-    pub fn new(max_bytes: u64) -> Self {
+    pub fn new(max_bytes: u64, pool: Arc<MemoryPool>) -> Self {
         Self {
             max_bytes,
-            hit: false,
+            used: 0,
+            pool,
+            flags: Arc::default(),
         }
+    }
+
+    /// Accounts a growth of `delta` bytes, or refuses it and says why.
+    fn grow(&mut self, delta: u64) -> bool {
+        let within = self
+            .used
+            .checked_add(delta)
+            .is_some_and(|total| total <= self.max_bytes);
+        if !within {
+            self.flags.memory.store(true, Ordering::Relaxed);
+            return false;
+        }
+        if !self.pool.take(delta) {
+            self.flags.host_memory.store(true, Ordering::Relaxed);
+            return false;
+        }
+        self.used += delta;
+        true
+    }
+}
+
+impl Drop for MemoryLimiter {
+    fn drop(&mut self) {
+        self.pool.give_back(self.used);
     }
 }
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let ok = u64::try_from(desired).is_ok_and(|d| d <= self.max_bytes);
-        self.hit |= !ok;
-        Ok(ok)
+        let delta = u64::try_from(desired.saturating_sub(current)).unwrap_or(u64::MAX);
+        Ok(self.grow(delta))
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        if desired > MAX_TABLE_ELEMENTS {
+            self.flags.memory.store(true, Ordering::Relaxed);
+            return Ok(false);
+        }
+        let elements = u64::try_from(desired.saturating_sub(current)).unwrap_or(u64::MAX);
+        Ok(self.grow(elements.saturating_mul(TABLE_ELEMENT_BYTES)))
     }
 }
 
@@ -135,51 +259,122 @@ pub fn rearm(store: &mut Store<PluginState>, limits: &Limits) -> wasmtime::Resul
     Ok(())
 }
 
+/// One call into a store: given the store, returns the call's future.
+pub type Call<T> = Box<
+    dyn for<'a> FnOnce(&'a mut Store<PluginState>) -> BoxFuture<'a, wasmtime::Result<T>> + Send,
+>;
+
 /// Runs one call under `limits.timeout` and turns a failure into the limit it crossed,
-/// when it crossed one.
-pub async fn run<T>(
-    store: &mut Store<PluginState>,
+/// when it crossed one. Returns the store for further calls, unless the call was stopped
+/// at its deadline.
+///
+/// The call runs as a task of its own, so the deadline holds whatever the guest calls:
+/// a host import that blocks its thread (a read that never returns) stops only that task,
+/// and the caller gets its answer at the deadline. The stuck task is aborted and its store
+/// dropped when the blocking call returns.
+pub async fn run<T: Send + 'static>(
+    mut store: Store<PluginState>,
     plugin: &str,
     limits: &Limits,
-    call: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<T>,
-) -> Result<T, CallFailure> {
+    call: Call<T>,
+) -> (Option<Store<PluginState>>, Result<T, CallFailure>) {
     // A little grace so a guest-side interrupt (more precise, keeps the trap context) wins
     // the race when the guest is running code; the timeout catches waits in host imports.
     let grace = EPOCH_TICK * 2;
-    let outcome = tokio::time::timeout(limits.timeout + grace, call(&mut *store)).await;
+    let flags = store.data().limiter.flags.clone();
+    let pool_max = store.data().limiter.pool.max_bytes();
+    let task = tokio::spawn(async move {
+        let result = call(&mut store).await;
+        (store, result)
+    });
+    let abort = task.abort_handle();
     let exceeded = |limit| {
         CallFailure::Budget(BudgetExceeded {
             plugin: plugin.to_string(),
             limit,
         })
     };
-    let error = match outcome {
-        Ok(Ok(value)) => return Ok(value),
-        Ok(Err(error)) => error,
-        Err(_elapsed) => return Err(exceeded(Limit::WallClock(limits.timeout))),
+    let (store, error) = match tokio::time::timeout(limits.timeout + grace, task).await {
+        Ok(Ok((store, Ok(value)))) => return (Some(store), Ok(value)),
+        Ok(Ok((store, Err(error)))) => (store, error),
+        Ok(Err(join)) => {
+            // The host's own code panicked inside the call: report it, keep running.
+            let message = match join.try_into_panic() {
+                Ok(payload) => panic_text(payload.as_ref()),
+                Err(e) => e.to_string(),
+            };
+            return (
+                None,
+                Err(CallFailure::Trap(wasmtime::format_err!(
+                    "the host failed while serving the call: {message}"
+                ))),
+            );
+        }
+        Err(_elapsed) => {
+            abort.abort();
+            return (None, Err(exceeded(Limit::WallClock(limits.timeout))));
+        }
     };
+    let failure = classify(error, &store, limits, &flags, pool_max, exceeded);
+    (Some(store), Err(failure))
+}
+
+fn classify(
+    error: wasmtime::Error,
+    store: &Store<PluginState>,
+    limits: &Limits,
+    flags: &LimiterFlags,
+    pool_max: u64,
+    exceeded: impl Fn(Limit) -> CallFailure,
+) -> CallFailure {
     match error.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => return Err(exceeded(Limit::Fuel(limits.fuel))),
-        Some(Trap::Interrupt) => return Err(exceeded(Limit::WallClock(limits.timeout))),
-        Some(Trap::StackOverflow) => return Err(exceeded(Limit::Stack)),
+        Some(Trap::OutOfFuel) => return exceeded(Limit::Fuel(limits.fuel)),
+        Some(Trap::Interrupt) => return exceeded(Limit::WallClock(limits.timeout)),
+        Some(Trap::StackOverflow) => return exceeded(Limit::Stack),
         Some(Trap::MemoryOutOfBounds) if looks_like_shadow_stack_overflow(&error) => {
-            return Err(exceeded(Limit::Stack));
+            return exceeded(Limit::Stack);
         }
         _ => {}
     }
-    let state = store.data();
     // A guest refused memory usually aborts (`unreachable`): report the cause.
-    if state.limiter.hit {
-        return Err(exceeded(Limit::Memory(limits.memory_bytes)));
+    if flags.memory.load(Ordering::Relaxed) {
+        return exceeded(Limit::Memory(limits.memory_bytes));
+    }
+    if flags.host_memory.load(Ordering::Relaxed) {
+        return exceeded(Limit::HostMemory(pool_max));
+    }
+    if error.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<ResourceTableError>(),
+            Some(ResourceTableError::Full)
+        )
+    }) {
+        return exceeded(Limit::HostResources(limits.host_resources));
+    }
+    if error.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<FieldMapError>(),
+            Some(FieldMapError::TotalSizeTooBig | FieldMapError::TooManyFields)
+        )
+    }) {
+        return exceeded(Limit::HeaderSet(crate::policy::HTTP_FIELDS_BYTES));
     }
     // A guest whose write to a full stdout/stderr failed usually panics on it.
-    if !state.output.full_streams().is_empty() {
-        return Err(exceeded(Limit::Output(limits.output_bytes)));
+    if !store.data().output.full_streams().is_empty() {
+        return exceeded(Limit::Output(limits.output_bytes));
     }
     if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-        return Err(CallFailure::Exited(exit.0));
+        return CallFailure::Exited(exit.0);
     }
-    Err(CallFailure::Trap(error))
+    CallFailure::Trap(error)
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_string())
 }
 
 /// Rust and C guests keep their stack in linear memory; when it overflows, the stack

@@ -68,14 +68,19 @@ impl ComponentCache {
         self.dir.as_deref()
     }
 
-    /// The compiled component for `wasm`, from the cache when a valid entry exists.
-    pub fn load(
+    /// The compiled component for `wasm`, from the cache when a valid entry exists, else
+    /// from `compile` (which turns the component into an artifact of `engine`).
+    pub fn load<E: From<wasmtime::Error>>(
         &self,
         engine: &Engine,
         wasm: &[u8],
-    ) -> wasmtime::Result<(Component, CacheOutcome)> {
+        compile: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+    ) -> Result<(Component, CacheOutcome), E> {
         let Some(dir) = &self.dir else {
-            return Ok((Component::new(engine, wasm)?, CacheOutcome::Uncached));
+            let artifact = compile(wasm)?;
+            // SAFETY: produced just now by this engine.
+            let component = unsafe { Component::deserialize(engine, &artifact)? };
+            return Ok((component, CacheOutcome::Uncached));
         };
         let key = entry_key(engine, wasm);
         let artifact_path = dir.join(format!("{key}.cwasm"));
@@ -84,7 +89,7 @@ impl ComponentCache {
         if let Some(component) = load_sealed(engine, &artifact_path, &seal_path) {
             return Ok((component, CacheOutcome::Hit));
         }
-        let artifact = engine.precompile_component(wasm)?;
+        let artifact = compile(wasm)?;
         // SAFETY: produced just now by this engine.
         let component = unsafe { Component::deserialize(engine, &artifact)? };
         let outcome = match write_entry(dir, &artifact_path, &seal_path, &artifact) {

@@ -3,7 +3,9 @@
 
 pub mod budget;
 pub mod cache;
+mod compile;
 pub mod engine;
+pub mod precheck;
 pub mod state;
 
 use std::sync::Arc;
@@ -11,15 +13,16 @@ use std::sync::Arc;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
-pub use budget::{BudgetExceeded, CallFailure, Limit};
+pub use budget::{BudgetExceeded, Call, CallFailure, Limit, MemoryPool};
 pub use cache::{CacheOutcome, ComponentCache};
+pub use compile::CompileError;
 pub use state::PluginState;
 
 use crate::caps::host_api::{HostApi, LogSink, discard_logs};
 use crate::caps::script_bridge::ScriptBridge;
 use crate::caps::wasi::FolderError;
 use crate::plugin::bindings;
-use crate::policy::PluginPolicy;
+use crate::policy::{HostLimits, PluginPolicy};
 use crate::scripts::ScriptRunner;
 
 /// Options for building a [`Sandbox`].
@@ -28,6 +31,9 @@ pub struct SandboxOptions {
     pub logs: LogSink,
     /// Runs Python for the `script-bridge` import; `None` answers `unavailable`.
     pub scripts: Option<Arc<dyn ScriptRunner>>,
+    /// Limits of the host as a whole: the memory all live calls share, what a component
+    /// may ask of the compiler.
+    pub limits: HostLimits,
     /// Runs guests with no fuel and no deadline: only for measuring what metering costs.
     /// Never set this for plugins you do not trust.
     #[doc(hidden)]
@@ -40,6 +46,7 @@ impl Default for SandboxOptions {
             cache: ComponentCache::default_location(),
             logs: discard_logs(),
             scripts: None,
+            limits: HostLimits::default(),
             unmetered_for_benchmarks: false,
         }
     }
@@ -60,6 +67,8 @@ pub struct Sandbox {
     cache: ComponentCache,
     logs: LogSink,
     scripts: Option<Arc<dyn ScriptRunner>>,
+    limits: HostLimits,
+    memory: Arc<MemoryPool>,
     metered: bool,
     _ticker: Option<engine::EpochTicker>,
 }
@@ -80,6 +89,8 @@ impl Sandbox {
             cache: options.cache,
             logs: options.logs,
             scripts: options.scripts,
+            memory: Arc::new(MemoryPool::new(options.limits.total_memory_bytes)),
+            limits: options.limits,
             metered,
             _ticker: ticker,
         }))
@@ -93,9 +104,23 @@ impl Sandbox {
         &self.linker
     }
 
-    /// Compiles `wasm`, or loads it from the cache.
-    pub fn compile(&self, wasm: &[u8]) -> wasmtime::Result<(Component, CacheOutcome)> {
-        self.cache.load(&self.engine, wasm)
+    /// Limits of the host as a whole.
+    pub fn limits(&self) -> &HostLimits {
+        &self.limits
+    }
+
+    /// The memory all live instances share.
+    pub fn memory(&self) -> &MemoryPool {
+        &self.memory
+    }
+
+    /// Loads `wasm` from the cache, or compiles it: only if it passes the compile limits
+    /// (`[host]`: size, functions, function size, locals), and within their deadline.
+    pub fn compile(&self, wasm: &[u8]) -> Result<(Component, CacheOutcome), CompileError> {
+        let limits = self.limits.compile;
+        self.cache.load(&self.engine, wasm, |wasm| {
+            compile::guarded(&self.engine, wasm, &limits)
+        })
     }
 
     /// A fresh store for one call (or one streamed response) of a plugin; `rearm` gives it
@@ -105,7 +130,7 @@ impl Sandbox {
         policy: &Arc<PluginPolicy>,
     ) -> Result<Store<PluginState>, StoreError> {
         let scripts = ScriptBridge::new(self.scripts.clone(), Arc::downgrade(self), policy.clone());
-        let state = PluginState::new(policy, self.logs.clone(), scripts)?;
+        let state = PluginState::new(policy, self.logs.clone(), scripts, self.memory.clone())?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         Ok(store)
@@ -145,6 +170,7 @@ pub enum StoreError {
 fn host_linker(engine: &Engine) -> wasmtime::Result<Linker<PluginState>> {
     let mut linker = Linker::<PluginState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    crate::caps::fs_guard::add_to_linker(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     bindings::provider::wasmhost::plugin::host::add_to_linker::<_, HasSelf<HostApi>>(
         &mut linker,

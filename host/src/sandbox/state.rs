@@ -6,14 +6,19 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::budget::MemoryLimiter;
+use super::budget::{MemoryLimiter, MemoryPool};
+use crate::caps::Denials;
 use crate::caps::host_api::{HostApi, LogSink};
 use crate::caps::http::HttpGate;
 use crate::caps::script_bridge::ScriptBridge;
 use crate::caps::wasi::{CapturedOutput, FolderError, build_ctx};
-use crate::policy::PluginPolicy;
+use crate::policy::{HTTP_FIELDS_BYTES, PluginPolicy};
 
 pub struct PluginState {
+    /// The plugin's name, for refusals.
+    pub(crate) plugin: String,
+    /// What the capabilities refused this instance.
+    pub(crate) denials: Denials,
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) http: WasiHttpCtx,
@@ -29,18 +34,40 @@ impl PluginState {
         policy: &Arc<PluginPolicy>,
         logs: LogSink,
         scripts: ScriptBridge,
+        pool: Arc<MemoryPool>,
     ) -> Result<Self, FolderError> {
         let output = CapturedOutput::new(policy.limits.output_bytes);
+        // Host-side resources the guest creates (files, streams, HTTP handles) live in the
+        // table: capping its size and each header set's bytes bounds what they hold.
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(policy.limits.host_resources);
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(HTTP_FIELDS_BYTES);
+        let denials = Denials::default();
         Ok(Self {
+            plugin: policy.name.clone(),
+            denials: denials.clone(),
             wasi: build_ctx(policy, &output)?,
-            table: ResourceTable::new(),
-            http: WasiHttpCtx::new(),
-            http_gate: HttpGate::new(policy.clone()),
-            host: HostApi::new(&policy.name, Arc::new(policy.config.clone()), logs),
+            table,
+            http,
+            http_gate: HttpGate::new(policy.clone(), denials),
+            host: HostApi::new(
+                &policy.name,
+                Arc::new(policy.config.clone()),
+                logs,
+                policy.redactor(),
+            ),
             scripts,
-            limiter: MemoryLimiter::new(policy.limits.memory_bytes),
+            limiter: MemoryLimiter::new(policy.limits.memory_bytes, pool),
             output,
         })
+    }
+}
+
+impl PluginState {
+    /// What the capabilities refused since the last call.
+    pub fn take_denials(&self) -> Vec<crate::policy::Denial> {
+        self.denials.take()
     }
 }
 

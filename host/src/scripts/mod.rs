@@ -17,7 +17,7 @@ mod sandboxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::agent::BoxFuture;
+use crate::BoxFuture;
 use crate::policy::{PluginPolicy, PythonMode};
 use crate::sandbox::Sandbox;
 

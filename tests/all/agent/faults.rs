@@ -165,7 +165,7 @@ fn a_missing_key_or_a_dead_server_is_explained() {
     );
     assert_eq!(r.code(), Some(1));
     assert!(
-        stderr(&r.output).contains("no credential for openai: set OPENAI_API_KEY"),
+        stderr(&r.output).contains("no credential for openai: OPENAI_API_KEY is not set"),
         "{}",
         stderr(&r.output)
     );

@@ -99,6 +99,9 @@ impl SandboxedPython {
         };
         let mut store = sandbox.new_store(&grants).map_err(unavailable)?;
         sandbox.rearm(&mut store, &grants).map_err(unavailable)?;
+        // Kept outside the store: a run stopped at its deadline leaves the store behind,
+        // and its output so far is still the script's.
+        let output = store.data().output.clone();
         let request = RunRequest {
             source: match &job.source {
                 ScriptSource::Code(code) => Source::Code(code.clone()),
@@ -109,13 +112,21 @@ impl SandboxedPython {
             max_output_bytes: u64::try_from(grants.limits.output_bytes).unwrap_or(u64::MAX),
         };
         let started = Instant::now();
-        let result = budget::run(&mut store, &grants.name, &grants.limits, async |store| {
-            let instance = runner.pre.instantiate_async(&mut *store).await?;
-            instance.call_run(&mut *store, &request).await
-        })
+        let pre = runner.pre.clone();
+        let (_store, result) = budget::run(
+            store,
+            &grants.name,
+            &grants.limits,
+            Box::new(move |store| {
+                Box::pin(async move {
+                    let instance = pre.instantiate_async(&mut *store).await?;
+                    instance.call_run(&mut *store, &request).await
+                })
+            }),
+        )
         .await;
         let duration = started.elapsed();
-        outcome::describe(result, &store, &grants, duration)
+        outcome::describe(result, &output, &grants, duration)
     }
 
     async fn load(&self, sandbox: &Arc<Sandbox>) -> Result<Runner, ScriptFailure> {

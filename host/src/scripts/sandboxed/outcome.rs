@@ -13,12 +13,13 @@
 
 use std::time::Duration;
 
-use wasmtime::{Store, Trap};
+use wasmtime::Trap;
 
 use super::bindings::RunOutput;
 use super::{ScriptFailure, ScriptRun};
+use crate::caps::wasi::CapturedOutput;
 use crate::policy::PluginPolicy;
-use crate::sandbox::{CallFailure, Limit, PluginState};
+use crate::sandbox::{CallFailure, Limit};
 
 /// The exit code of a script stopped by the host (a limit, or a crash of the
 /// interpreter): never one a script can give itself, since exit statuses are 0–255.
@@ -29,12 +30,12 @@ const NEEDS_NATIVE: &str = "needs native mode";
 
 pub(super) fn describe(
     result: Result<Result<RunOutput, String>, CallFailure>,
-    store: &Store<PluginState>,
+    output: &CapturedOutput,
     grants: &PluginPolicy,
     duration: Duration,
 ) -> Result<ScriptRun, ScriptFailure> {
     let stopped = |exit_code: i32, note: Option<String>, limit: Option<Limit>| {
-        let (stdout, mut stderr, full) = forwarded(store);
+        let (stdout, mut stderr, full) = forwarded(output);
         if let Some(note) = note {
             if !stderr.is_empty() && !stderr.ends_with('\n') {
                 stderr.push('\n');
@@ -53,7 +54,7 @@ pub(super) fn describe(
     };
     match result {
         Ok(Ok(out)) => {
-            let (piped_stdout, piped_stderr, full) = forwarded(store);
+            let (piped_stdout, piped_stderr, full) = forwarded(output);
             let mut raw_writes = false;
             let mut pick = |captured: String, piped: String| {
                 if piped.len() > captured.len() {
@@ -108,8 +109,7 @@ pub(super) fn describe(
 }
 
 /// What reached the instance's WASI stdout and stderr, and whether either filled up.
-fn forwarded(store: &Store<PluginState>) -> (String, String, bool) {
-    let output = &store.data().output;
+fn forwarded(output: &CapturedOutput) -> (String, String, bool) {
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     (
         text(&output.stdout.contents()),

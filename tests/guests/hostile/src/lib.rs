@@ -6,6 +6,13 @@
 //! for overhead benches. Nothing here is clever on purpose: each tool does the obvious thing
 //! a careless or malicious plugin would do.
 //!
+//! Later additions: raw `wasi:filesystem` symlinks out of a preopen (`symlink`), host
+//! resources never freed (`fields_leak`), oversized results (`big_result`), bounded memory
+//! held for a while (`alloc_mb`), idle waits (`sleep`) and terminal escapes in results
+//! (`escape`). The `spec` config key adds hostile entries to `list-tools` itself: a huge
+//! description, a schema that is not JSON, an escape in a name, or 10 000 tools (see
+//! [`spec_mode_tools`]).
+//!
 //! Only `panic` and `print_panic` may panic; every other tool reports bad input and failed
 //! I/O as a `tool-error`.
 
@@ -113,20 +120,47 @@ const TOOLS: &[(&str, &str, &str)] = &[
         "Runs `code` through the host's script bridge for `skill`; returns its stdout.",
         r#"{"type":"object","properties":{"skill":{"type":"string"},"code":{"type":"string"}},"required":["skill","code"]}"#,
     ),
+    (
+        "symlink",
+        "Creates the symlink `name` -> `target` inside the preopened directory `dir`.",
+        r#"{"type":"object","properties":{"dir":{"type":"string"},"target":{"type":"string"},"name":{"type":"string"}},"required":["dir","target","name"]}"#,
+    ),
+    (
+        "fields_leak",
+        "Creates `count` wasi:http header maps, each holding one `bytes`-byte header, and never drops them.",
+        r#"{"type":"object","properties":{"count":{"type":"integer","minimum":0},"bytes":{"type":"integer","minimum":0}},"required":["count","bytes"]}"#,
+    ),
+    ("big_result", "Returns a string of `bytes` bytes.", BYTES),
+    (
+        "alloc_mb",
+        "Allocates and writes `mb` MiB, holds it for `hold_ms` milliseconds, then returns.",
+        r#"{"type":"object","properties":{"mb":{"type":"integer","minimum":0},"hold_ms":{"type":"integer","minimum":0}},"required":["mb"]}"#,
+    ),
+    (
+        "sleep",
+        "Sleeps `ms` milliseconds on the WASI monotonic clock.",
+        r#"{"type":"object","properties":{"ms":{"type":"integer","minimum":0}},"required":["ms"]}"#,
+    ),
+    (
+        "escape",
+        "Returns text full of terminal escape sequences.",
+        NO_ARGS,
+    ),
 ];
+
+/// What the `escape` tool returns: an OSC 52 clipboard write, a screen clear and a C1 CSI.
+const ESCAPE: &str = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2Jvisible\u{9b}0m";
 
 struct Hostile;
 
 impl Guest for Hostile {
     fn list_tools() -> Vec<ToolSpec> {
-        TOOLS
+        let mut tools: Vec<ToolSpec> = TOOLS
             .iter()
-            .map(|(name, description, schema)| ToolSpec {
-                name: (*name).into(),
-                description: (*description).into(),
-                parameters_schema: (*schema).into(),
-            })
-            .collect()
+            .map(|(name, description, schema)| spec(name, description, schema))
+            .collect();
+        tools.extend(spec_mode_tools());
+        tools
     }
 
     fn call(name: String, arguments: String) -> Result<String, ToolError> {
@@ -187,6 +221,24 @@ impl Guest for Hostile {
             "config" => host::get_config(&args.take_string("key")?)
                 .ok_or_else(|| ToolError::Failed("unset".into())),
             "run_python" => run_python(args.take_string("skill")?, args.take_string("code")?),
+            "symlink" => symlink(
+                &args.take_string("dir")?,
+                &args.take_string("target")?,
+                &args.take_string("name")?,
+            ),
+            "fields_leak" => fields_leak(args.usize("count")?, args.usize("bytes")?),
+            "big_result" => Ok("r".repeat(args.usize("bytes")?)),
+            "alloc_mb" => {
+                let mb = args.usize("mb")?;
+                let hold_ms = args.opt_u64("hold_ms")?.unwrap_or(0);
+                alloc_mb(mb, hold_ms)
+            }
+            "sleep" => {
+                let ms = args.opt_u64("ms")?;
+                sleep_ms(ms.ok_or_else(|| invalid("`ms` is required"))?);
+                Ok("slept".into())
+            }
+            "escape" => Ok(ESCAPE.into()),
             // Every name in TOOLS has an arm above.
             _ => Err(ToolError::UnknownTool(name)),
         }
@@ -194,6 +246,46 @@ impl Guest for Hostile {
 }
 
 export!(Hostile);
+
+fn spec(name: &str, description: &str, schema: &str) -> ToolSpec {
+    ToolSpec {
+        name: name.into(),
+        description: description.into(),
+        parameters_schema: schema.into(),
+    }
+}
+
+/// The extra tools the `spec` config key asks for, to test how the host copes with
+/// hostile tool lists (none of them can be called):
+///
+/// - `huge`: one tool `huge` whose description is `spec-bytes` bytes (default 100 MB);
+/// - `bad-schema`: one tool `bad_schema` whose parameters schema is not JSON;
+/// - `escape-name`: one tool whose name holds an OSC terminal escape;
+/// - `many`: 10 000 tools `t0` .. `t9999`.
+fn spec_mode_tools() -> Vec<ToolSpec> {
+    match host::get_config("spec").as_deref() {
+        Some("huge") => {
+            let bytes = host::get_config("spec-bytes")
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(100_000_000);
+            vec![spec("huge", &"d".repeat(bytes), NO_ARGS)]
+        }
+        Some("bad-schema") => vec![spec(
+            "bad_schema",
+            "Its schema is not JSON.",
+            "this is not json",
+        )],
+        Some("escape-name") => vec![spec(
+            "evil\u{1b}]0;x\u{7}",
+            "Its name holds a terminal escape.",
+            NO_ARGS,
+        )],
+        Some("many") => (0..10_000)
+            .map(|i| spec(&format!("t{i}"), "One of many.", NO_ARGS))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// The arguments object of one call.
 struct Args(Map<String, Value>);
@@ -399,4 +491,63 @@ fn run_python(skill: String, code: String) -> Result<String, ToolError> {
         Err(ScriptError::Denied(m)) => Err(ToolError::Failed(format!("denied: {m}"))),
         Err(ScriptError::Unavailable(m)) => Err(ToolError::Failed(format!("unavailable: {m}"))),
     }
+}
+
+/// Creates a symlink through the raw `wasi:filesystem` call, bypassing std, so the test sees
+/// exactly what the host answers.
+fn symlink(dir: &str, target: &str, name: &str) -> Result<String, ToolError> {
+    use wasip2::filesystem::preopens::get_directories;
+    use wasip2::filesystem::types::ErrorCode;
+
+    let Some((descriptor, _)) = get_directories()
+        .into_iter()
+        .find(|(_, guest_path)| guest_path == dir)
+    else {
+        return Err(ToolError::NotFound(format!("no preopen at {dir}")));
+    };
+    match descriptor.symlink_at(target, name) {
+        Ok(()) => Ok("created".into()),
+        Err(code @ (ErrorCode::NotPermitted | ErrorCode::Access)) => {
+            Err(ToolError::Denied(format!("{code:?}")))
+        }
+        Err(code) => Err(ToolError::Failed(format!("{code:?}"))),
+    }
+}
+
+/// Host-side resources the guest creates and never drops: each `Fields` lives in the host's
+/// resource table until the instance goes away.
+fn fields_leak(count: usize, bytes: usize) -> Result<String, ToolError> {
+    use wasip2::http::types::Fields;
+
+    let value = vec![b'a'; bytes];
+    for n in 0..count {
+        match Fields::from_list(&[("x-leak".to_owned(), value.clone())]) {
+            Ok(fields) => std::mem::forget(fields),
+            Err(error) => return Err(ToolError::Failed(format!("after {n}: {error:?}"))),
+        }
+    }
+    Ok(format!("leaked {count}"))
+}
+
+/// A bounded `alloc`: `mb` MiB really written (one nonzero byte per 4 KiB page), held for
+/// `hold_ms` so a test can observe it, then freed.
+fn alloc_mb(mb: usize, hold_ms: u64) -> Result<String, ToolError> {
+    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(mb);
+    for _ in 0..mb {
+        let mut chunk = vec![0u8; 1 << 20];
+        for page in chunk.chunks_mut(4096) {
+            page[0] = 0xA5;
+        }
+        kept.push(black_box(chunk));
+    }
+    sleep_ms(hold_ms);
+    black_box(&kept);
+    Ok(format!("allocated {mb}"))
+}
+
+/// Blocks on the WASI monotonic clock (not a busy loop, so the host sees an idle guest).
+fn sleep_ms(ms: u64) {
+    use wasip2::clocks::monotonic_clock::subscribe_duration;
+
+    subscribe_duration(ms.saturating_mul(1_000_000)).block();
 }
