@@ -264,7 +264,32 @@ async fn run() {
         ratio: ratio(with_budget, without),
     });
 
-    // 6. Peak RSS of a fresh process: engine + cached load + 1,000 calls.
+    // 6. How long the default fuel budget lasts against the tightest loop a guest can run
+    // (the documented wall time of `fuel`), with the wall clock out of the way.
+    let mut policy = PluginPolicy::deny_all("hostile");
+    policy.limits.timeout = std::time::Duration::from_secs(600);
+    let spinner = Plugin::load(&metered, source(guests::HOSTILE, "hostile"), policy)
+        .expect("load")
+        .into_tool()
+        .expect("tool");
+    let started = Instant::now();
+    let stopped = spinner.call("spin", "{}").await;
+    let burned = started.elapsed();
+    assert!(
+        matches!(
+            &stopped,
+            Err(wasmhost::plugin::PluginError::BudgetExceeded(_))
+        ),
+        "{stopped:?}"
+    );
+    rows.push(Row {
+        what: "default fuel (5e9) spent by a tight loop",
+        figure: format!("{:.1} s", burned.as_secs_f64()),
+        baseline: "—".into(),
+        ratio: "—".into(),
+    });
+
+    // 7. Peak RSS of a fresh process: engine + cached load + 1,000 calls.
     let exe = std::env::current_exe().expect("exe");
     let out = std::process::Command::new(exe)
         .args([RSS_PROBE, cache_dir.to_str().expect("utf-8")])

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use wasmhost::plugin::{self, Plugin, World};
 use wasmhost::policy::Policy;
 use wasmhost::policy::credentials::{SecretSources, grant_tool};
-use wasmhost::sandbox::{ComponentCache, Sandbox, SandboxOptions};
+use wasmhost::sandbox::{Compiler, ComponentCache, Sandbox, SandboxOptions};
 use wasmhost::scripts::{SandboxedPython, ScriptHost};
 
 use super::logs;
@@ -39,6 +39,13 @@ impl Environment {
                 SandboxedPython::locate(),
             )))),
             limits: policy.host,
+            // A compile runs in a child process, so its deadline can stop it.
+            compiler: std::env::current_exe()
+                .map(|program| Compiler::Subprocess {
+                    program,
+                    args: vec![super::COMPILE_COMMAND.to_string()],
+                })
+                .unwrap_or_default(),
             ..SandboxOptions::default()
         })?;
         Ok(Self {

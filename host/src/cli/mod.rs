@@ -58,6 +58,22 @@ enum Command {
     Skills(skills::SkillsArgs),
     /// Create a plugin crate: `new tool NAME` or `new provider NAME` (--dir DIR).
     New(new::NewArgs),
+    /// The compiler process the host starts for a cache miss (internal).
+    #[command(name = COMPILE_COMMAND, hide = true)]
+    Compile(CompileArgs),
+}
+
+/// The hidden subcommand that compiles one component in a child process.
+pub const COMPILE_COMMAND: &str = "__compile";
+
+#[derive(Debug, clap::Args)]
+struct CompileArgs {
+    #[arg(long)]
+    metered: bool,
+    #[arg(long, conflicts_with = "metered")]
+    unmetered: bool,
+    input: PathBuf,
+    output: PathBuf,
 }
 
 /// Exit codes: 0 success, 1 runtime error, 2 usage error (clap uses 2 for its own).
@@ -79,6 +95,11 @@ pub fn main() -> ExitCode {
         let command = match cli.command {
             Command::Skills(args) => return skills::run(args).await,
             Command::New(args) => return new::run(args),
+            Command::Compile(args) => {
+                wasmhost::sandbox::compile_file(&args.input, &args.output, !args.unmetered)
+                    .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             other => other,
         };
         let env =
@@ -92,6 +113,7 @@ pub fn main() -> ExitCode {
             Command::Models(args) => providers::models(&env, args).await,
             Command::Skills(args) => skills::run(args).await,
             Command::New(args) => new::run(args),
+            Command::Compile(_) => Ok(ExitCode::SUCCESS),
         }
     });
     match result {

@@ -21,16 +21,32 @@ pub struct HostSection {
     pub memory_mib: Option<u64>,
     /// Tool calls of one model turn that run at once.
     pub parallel_tools: Option<u64>,
-    /// Largest component file loaded.
+    /// What a component may ask of the compiler (`CompileLimits`).
+    pub compile: Option<CompileSection>,
+}
+
+/// `[host.compile]`: every field of `CompileLimits`, sizes in MiB or KiB as named.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompileSection {
     pub component_mib: Option<u64>,
-    /// Functions across a component's core modules.
-    pub compile_functions: Option<u64>,
-    /// Bytes of one function body.
-    pub compile_function_kib: Option<u64>,
-    /// Locals of one function.
-    pub compile_locals: Option<u64>,
-    /// Longest one compile may take.
-    pub compile_timeout_secs: Option<f64>,
+    pub code_mib: Option<u64>,
+    pub functions: Option<u64>,
+    pub function_kib: Option<u64>,
+    pub locals: Option<u64>,
+    pub stack: Option<u64>,
+    pub control_depth: Option<u64>,
+    pub loops: Option<u64>,
+    pub loop_nesting: Option<u64>,
+    pub br_table: Option<u64>,
+    pub cfg_ops: Option<u64>,
+    pub call_indirect: Option<u64>,
+    pub loop_pressure: Option<u64>,
+    pub total_cfg_ops: Option<u64>,
+    pub total_cfg_cost: Option<u64>,
+    pub total_loops: Option<u64>,
+    pub total_loop_pressure: Option<u64>,
+    pub timeout_secs: Option<f64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -159,15 +159,77 @@ impl Default for HostLimits {
 }
 
 /// What a component may ask of the compiler before any budget applies: checked on the
-/// bytes, without compiling, and then the compile itself runs under a deadline.
+/// bytes, without compiling (`sandbox::precheck`), then the compile runs under a deadline.
+/// Each default is at least twice what the sandboxed CPython runner (the biggest
+/// component we know: 14 core modules, 13,351 functions, 6.5 MB of code) needs; every
+/// compile bomb measured while choosing them crosses one.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CompileLimits {
+    /// The component file (CPython: 38 MB).
     pub component_bytes: u64,
+    /// Code across all core modules (CPython: 6.5 MB).
+    pub code_bytes: u64,
+    /// Functions across all core modules (CPython: 13,351).
     pub functions: u64,
+    /// One function's code (CPython's largest: 427 KB).
     pub function_bytes: u64,
+    /// Locals of one function, parameters included (CPython: 273).
     pub locals: u64,
+    /// Operand-stack values live at once in one function (CPython: 54).
+    pub stack: u64,
+    /// Nested blocks in one function (CPython: 782).
+    pub control_depth: u64,
+    /// Loops in one function (CPython: 81).
+    pub loops: u64,
+    /// Nested loops in one function (CPython: 6); compile time is cubic in it.
+    pub loop_nesting: u64,
+    /// Targets of one `br_table` (CPython: 3,202).
+    pub br_table: u64,
+    /// Branches, blocks, indirect calls and runtime-call instructions in one function
+    /// (CPython: 8,557); compile time is quadratic in it.
+    pub cfg_ops: u64,
+    /// Indirect calls in one function (CPython: 98).
+    pub call_indirect: u64,
+    /// (locals + stack values) × loops in one function (CPython: 8,680): register
+    /// allocation around every loop's fuel and epoch checks.
+    pub loop_pressure: u64,
+    /// `cfg_ops` over the component (CPython: 337 k).
+    pub total_cfg_ops: u64,
+    /// Σ `cfg_ops`² over the component's functions (CPython: 1.6e8).
+    pub total_cfg_cost: u64,
+    /// Loops over the component (CPython: 9,575).
+    pub total_loops: u64,
+    /// `loop_pressure` over the component (CPython: 227 k).
+    pub total_loop_pressure: u64,
+    /// Longest a compile may take. CPython compiles in 15–17 s on a busy 2-core machine;
+    /// a compile runs once and is cached.
     #[serde(serialize_with = "serialize_secs")]
     pub timeout: Duration,
+}
+
+impl Default for CompileLimits {
+    fn default() -> Self {
+        Self {
+            component_bytes: 128 << 20,
+            code_bytes: 16 << 20,
+            functions: 32_768,
+            function_bytes: 1 << 20,
+            locals: 2_048,
+            stack: 1_024,
+            control_depth: 2_048,
+            loops: 512,
+            loop_nesting: 32,
+            br_table: 16_384,
+            cfg_ops: 16_384,
+            call_indirect: 1_024,
+            loop_pressure: 65_536,
+            total_cfg_ops: 1 << 20,
+            total_cfg_cost: 400_000_000,
+            total_loops: 32_768,
+            total_loop_pressure: 1 << 20,
+            timeout: Duration::from_secs(120),
+        }
+    }
 }
 
 impl Limits {
@@ -183,33 +245,4 @@ impl Limits {
 
 fn serialize_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
-}
-
-/// Largest component file loaded: the sandboxed CPython runner, the biggest component we
-/// know of, is ~40 MiB.
-pub const DEFAULT_COMPONENT_BYTES: u64 = 128 << 20;
-
-/// Functions across a component's core modules (the CPython runner has ~PLACEHOLDER).
-pub const DEFAULT_COMPILE_FUNCTIONS: u64 = 200_000;
-
-/// Bytes of one function body: compile time grows faster than linearly in it.
-pub const DEFAULT_COMPILE_FUNCTION_BYTES: u64 = 1 << 20;
-
-/// Locals of one function.
-pub const DEFAULT_COMPILE_LOCALS: u64 = 50_000;
-
-/// Longest a compile may take. The CPython runner, the biggest component we know of,
-/// compiles in 5–15 s on a busy 2-core machine; a compile is done once and cached.
-pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
-
-impl Default for CompileLimits {
-    fn default() -> Self {
-        Self {
-            component_bytes: DEFAULT_COMPONENT_BYTES,
-            functions: DEFAULT_COMPILE_FUNCTIONS,
-            function_bytes: DEFAULT_COMPILE_FUNCTION_BYTES,
-            locals: DEFAULT_COMPILE_LOCALS,
-            timeout: DEFAULT_COMPILE_TIMEOUT,
-        }
-    }
 }

@@ -394,6 +394,48 @@ fn apply_content_limits(c: &mut ContentLimits, s: &file::PluginSection) -> Resul
     Ok(())
 }
 
+fn apply_compile_limits(c: &mut CompileLimits, s: &file::CompileSection) -> Result<(), String> {
+    let mib = |key, n: u64| positive(key, n).map(|n| (n as u64).saturating_mul(1 << 20));
+    let count = |key, n: u64| positive(key, n).map(|n| n as u64);
+    if let Some(n) = s.component_mib {
+        c.component_bytes = mib("component_mib", n)?;
+    }
+    if let Some(n) = s.code_mib {
+        c.code_bytes = mib("code_mib", n)?;
+    }
+    if let Some(n) = s.function_kib {
+        c.function_bytes = kib("function_kib", n)? as u64;
+    }
+    for (key, value, slot) in [
+        ("functions", s.functions, &mut c.functions),
+        ("locals", s.locals, &mut c.locals),
+        ("stack", s.stack, &mut c.stack),
+        ("control_depth", s.control_depth, &mut c.control_depth),
+        ("loops", s.loops, &mut c.loops),
+        ("loop_nesting", s.loop_nesting, &mut c.loop_nesting),
+        ("br_table", s.br_table, &mut c.br_table),
+        ("cfg_ops", s.cfg_ops, &mut c.cfg_ops),
+        ("call_indirect", s.call_indirect, &mut c.call_indirect),
+        ("loop_pressure", s.loop_pressure, &mut c.loop_pressure),
+        ("total_cfg_ops", s.total_cfg_ops, &mut c.total_cfg_ops),
+        ("total_cfg_cost", s.total_cfg_cost, &mut c.total_cfg_cost),
+        ("total_loops", s.total_loops, &mut c.total_loops),
+        (
+            "total_loop_pressure",
+            s.total_loop_pressure,
+            &mut c.total_loop_pressure,
+        ),
+    ] {
+        if let Some(n) = value {
+            *slot = count(key, n)?;
+        }
+    }
+    if let Some(secs) = s.timeout_secs {
+        c.timeout = positive_secs("timeout_secs", secs)?;
+    }
+    Ok(())
+}
+
 fn resolve_host_limits(section: Option<&file::HostSection>) -> Result<HostLimits, String> {
     let mut limits = HostLimits::default();
     let Some(s) = section else {
@@ -405,21 +447,8 @@ fn resolve_host_limits(section: Option<&file::HostSection>) -> Result<HostLimits
     if let Some(n) = s.parallel_tools {
         limits.parallel_tools = positive("parallel_tools", n)?;
     }
-    let c = &mut limits.compile;
-    if let Some(mib) = s.component_mib {
-        c.component_bytes = (positive("component_mib", mib)? as u64).saturating_mul(1 << 20);
-    }
-    if let Some(n) = s.compile_functions {
-        c.functions = positive("compile_functions", n)? as u64;
-    }
-    if let Some(n) = s.compile_function_kib {
-        c.function_bytes = kib("compile_function_kib", n)? as u64;
-    }
-    if let Some(n) = s.compile_locals {
-        c.locals = positive("compile_locals", n)? as u64;
-    }
-    if let Some(secs) = s.compile_timeout_secs {
-        c.timeout = positive_secs("compile_timeout_secs", secs)?;
+    if let Some(section) = &s.compile {
+        apply_compile_limits(&mut limits.compile, section)?;
     }
     Ok(limits)
 }
@@ -563,7 +592,7 @@ mod tests {
     #[test]
     fn content_and_host_limits_are_read() {
         let policy = parse(
-            "[host]\nmemory_mib = 512\nparallel_tools = 2\ncompile_timeout_secs = 5\n\
+            "[host]\nmemory_mib = 512\nparallel_tools = 2\n[host.compile]\ntimeout_secs = 5\nloops = 7\n\
              [plugins.demo]\nresult_kib = 4\nresponse_kib = 8\nstream_events = 9\n\
              stall_secs = 1.5\ntool_spec_kib = 2\nmax_tools = 3\nhost_resources = 64\n\
              base_url = \"https://api.x.com/v1/\"\n\
@@ -573,6 +602,7 @@ mod tests {
         assert_eq!(policy.host.total_memory_bytes, 512 << 20);
         assert_eq!(policy.host.parallel_tools, 2);
         assert_eq!(policy.host.compile.timeout, Duration::from_secs(5));
+        assert_eq!(policy.host.compile.loops, 7);
         let p = policy.for_plugin("demo").expect("demo");
         assert_eq!(p.content.tool_result_bytes, 4096);
         assert_eq!(p.content.response_bytes, 8192);

@@ -15,7 +15,7 @@ use wasmtime::{Engine, Store};
 
 pub use budget::{BudgetExceeded, Call, CallFailure, Limit, MemoryPool};
 pub use cache::{CacheOutcome, ComponentCache};
-pub use compile::CompileError;
+pub use compile::{CompileError, Compiler, compile_file};
 pub use state::PluginState;
 
 use crate::caps::host_api::{HostApi, LogSink, discard_logs};
@@ -34,6 +34,8 @@ pub struct SandboxOptions {
     /// Limits of the host as a whole: the memory all live calls share, what a component
     /// may ask of the compiler.
     pub limits: HostLimits,
+    /// Where components are compiled (a child process lets the compile deadline kill).
+    pub compiler: Compiler,
     /// Runs guests with no fuel and no deadline: only for measuring what metering costs.
     /// Never set this for plugins you do not trust.
     #[doc(hidden)]
@@ -47,6 +49,7 @@ impl Default for SandboxOptions {
             logs: discard_logs(),
             scripts: None,
             limits: HostLimits::default(),
+            compiler: Compiler::default(),
             unmetered_for_benchmarks: false,
         }
     }
@@ -68,6 +71,7 @@ pub struct Sandbox {
     logs: LogSink,
     scripts: Option<Arc<dyn ScriptRunner>>,
     limits: HostLimits,
+    compiler: Compiler,
     memory: Arc<MemoryPool>,
     metered: bool,
     _ticker: Option<engine::EpochTicker>,
@@ -91,6 +95,7 @@ impl Sandbox {
             scripts: options.scripts,
             memory: Arc::new(MemoryPool::new(options.limits.total_memory_bytes)),
             limits: options.limits,
+            compiler: options.compiler,
             metered,
             _ticker: ticker,
         }))
@@ -115,11 +120,11 @@ impl Sandbox {
     }
 
     /// Loads `wasm` from the cache, or compiles it: only if it passes the compile limits
-    /// (`[host]`: size, functions, function size, locals), and within their deadline.
+    /// (`[host.compile]`: its size and the shapes of its code), and within their deadline.
     pub fn compile(&self, wasm: &[u8]) -> Result<(Component, CacheOutcome), CompileError> {
         let limits = self.limits.compile;
         self.cache.load(&self.engine, wasm, |wasm| {
-            compile::guarded(&self.engine, wasm, &limits)
+            compile::guarded(&self.engine, self.metered, &self.compiler, wasm, &limits)
         })
     }
 

@@ -5,41 +5,60 @@ use super::{LOCAL, printed};
 use crate::support::{policy_dir, stderr, wasmhost_env};
 use wasmhost_e2e::guests;
 
-/// A component whose one function is `body` repeated `times` (inside a core module), the
-/// shape that makes Cranelift slow: one huge function.
-fn bomb(dir: &std::path::Path, body: &str, times: usize) -> std::path::PathBuf {
-    let wat = format!(
-        "(component (core module (func (local i64 i64 i64 i64) {})))",
-        body.repeat(times)
-    );
+/// A component holding one core module with one function `body`.
+fn bomb(dir: &std::path::Path, name: &str, body: &str) -> String {
+    let wat = format!("(component (core module (type $t (func)) (table 1 funcref) (func {body})))");
     let bytes = wat::parse_str(&wat).expect("bomb wat");
-    let path = dir.join("bomb.wasm");
+    let path = dir.join(format!("{name}.wasm"));
     std::fs::write(&path, bytes).expect("write bomb");
-    path
+    path.to_str().expect("utf-8").to_string()
 }
 
 #[test]
-fn a_compile_bomb_is_refused_before_the_compiler_runs() {
+fn compile_bombs_are_refused_before_the_compiler_runs() {
+    // Shapes measured to keep Cranelift busy for a minute or more (docs/security.md):
+    // 14 KB of loops nested 2,000 deep (21 s; 3,000 deep: 71 s), 350 KB of indirect calls
+    // (41 s), 4,000
+    // locals live across 4,000 loops (40 s).
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = bomb(
-        dir.path(),
-        "(local.set 0 (i64.add (local.get 1) (i64.mul (local.get 2) (local.get 3)))) ",
-        200_000,
-    );
-    let out = wasmhost_env(&["inspect", path.to_str().expect("utf-8")], dir.path(), &[]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
-    assert!(err.contains("function 0 of core module 0 is"), "{err}");
-    assert!(
-        err.contains("raise `compile_function_kib` in [host]"),
-        "{err}"
-    );
+    let nested = format!("{}{}", "(loop ".repeat(2000), ")".repeat(2000));
+    let indirect = "(call_indirect (type $t) (i32.const 0)) ".repeat(50_000);
+    let locals = format!("(local {}) {}", "i64 ".repeat(4000), "(loop) ".repeat(4000));
+    for (name, body, expected, key) in [
+        (
+            "nested",
+            nested.as_str(),
+            "has 2000 levels of nested loops",
+            "loop_nesting",
+        ),
+        (
+            "indirect",
+            indirect.as_str(),
+            "has 50000 indirect calls",
+            "call_indirect",
+        ),
+        ("locals", locals.as_str(), "has 4000 locals", "locals"),
+    ] {
+        let path = bomb(dir.path(), name, body);
+        let out = wasmhost_env(&["--no-cache", "inspect", &path], dir.path(), &[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", printed(&out));
+        assert!(
+            err.contains(&format!("function 0 of core module 0 {expected}")),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("raise `{key}` in [host.compile]")),
+            "{err}"
+        );
+    }
 }
 
 #[test]
 fn compilation_has_a_deadline() {
     // Any real compile takes longer than a millisecond: the deadline must fire and say so.
-    let dir = policy_dir("[host]\ncompile_timeout_secs = 0.001\n");
+    // The compiler runs in a child process, killed at the deadline.
+    let dir = policy_dir("[host.compile]\ntimeout_secs = 0.001\n");
     let out = wasmhost_env(&["--no-cache", "inspect", guests::HOSTILE], dir.path(), &[]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
@@ -48,7 +67,7 @@ fn compilation_has_a_deadline() {
         "{err}"
     );
     assert!(
-        err.contains("raise `compile_timeout_secs` in [host]"),
+        err.contains("raise `timeout_secs` in [host.compile]"),
         "{err}"
     );
 }

@@ -532,14 +532,12 @@ fn fields_leak(count: usize, bytes: usize) -> Result<String, ToolError> {
 /// A bounded `alloc`: `mb` MiB really written (one nonzero byte per 4 KiB page), held for
 /// `hold_ms` so a test can observe it, then freed.
 fn alloc_mb(mb: usize, hold_ms: u64) -> Result<String, ToolError> {
-    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(mb);
-    for _ in 0..mb {
-        let mut chunk = vec![0u8; 1 << 20];
-        for page in chunk.chunks_mut(4096) {
-            page[0] = 0xA5;
-        }
-        kept.push(black_box(chunk));
+    // One allocation, so the guest's memory grows once, by the whole amount.
+    let mut kept = vec![0u8; mb << 20];
+    for page in kept.chunks_mut(4096) {
+        page[0] = 0xA5;
     }
+    black_box(&mut kept);
     sleep_ms(hold_ms);
     black_box(&kept);
     Ok(format!("allocated {mb}"))
