@@ -148,3 +148,40 @@ async fn read_write_grant_allows_writes_inside_only() {
     );
     assert_eq!(std::fs::read_to_string(&t.secret).expect("read"), "SECRET");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn special_files_are_refused_and_the_next_call_works() {
+    let t = tree();
+    let fifo = t.data.join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("no NUL");
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let tool = granted(&t, Access::Ro);
+    for path in ["/data/fifo", "/data/./fifo"] {
+        match call(&tool, "read_file", json!({ "path": path })).await {
+            Err(wasmhost::plugin::ToolError::Denied(m)) => {
+                assert!(m.contains("may not open"), "{m}");
+                assert!(m.contains("not a regular file"), "{m}");
+            }
+            other => panic!("{path}: expected a refusal, got {other:?}"),
+        }
+    }
+    crate::support::assert_healthy(&tool).await;
+}
+
+#[tokio::test]
+async fn symbolic_links_cannot_be_created() {
+    let t = tree();
+    let tool = granted(&t, Access::Rw);
+    for target in ["../../..", "a.txt"] {
+        let args = json!({ "dir": "/data", "target": target, "name": "planted" });
+        match call(&tool, "symlink", args).await {
+            Err(wasmhost::plugin::ToolError::Denied(m)) => {
+                assert!(m.contains("may not create symbolic links"), "{m}");
+            }
+            other => panic!("{target}: expected a refusal, got {other:?}"),
+        }
+        assert!(std::fs::symlink_metadata(t.data.join("planted")).is_err());
+    }
+    crate::support::assert_healthy(&tool).await;
+}

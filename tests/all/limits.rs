@@ -164,3 +164,168 @@ async fn script_bridge_without_a_runner_says_so() {
     .expect_err("no runner");
     assert!(err.to_string().contains("no Python runner"), "{err}");
 }
+
+#[tokio::test]
+async fn live_host_resources_are_capped_per_call() {
+    let mut policy = deny_all();
+    policy.limits.host_resources = 64;
+    let tool = hostile(policy);
+    let args = json!({ "count": 1000, "bytes": 10 }).to_string();
+    assert_eq!(
+        expect_limit(tool.call("fields_leak", &args).await),
+        Limit::HostResources(64)
+    );
+    assert_healthy(&tool).await;
+    // Within the cap, the same leak is the guest's own business.
+    assert_eq!(
+        call(&tool, "fields_leak", json!({ "count": 40, "bytes": 10 }))
+            .await
+            .as_deref(),
+        Ok("leaked 40")
+    );
+}
+
+#[tokio::test]
+async fn a_header_set_is_capped_in_bytes() {
+    let tool = hostile(deny_all());
+    let args = json!({ "count": 1, "bytes": 1_000_000 }).to_string();
+    assert_eq!(
+        expect_limit(tool.call("fields_leak", &args).await),
+        Limit::HeaderSet(wasmhost::policy::HTTP_FIELDS_BYTES)
+    );
+    assert_healthy(&tool).await;
+}
+
+/// A sandbox of its own, with `pool_mib` for all live calls together.
+fn sandbox_with_pool(pool_mib: u64) -> std::sync::Arc<wasmhost::sandbox::Sandbox> {
+    wasmhost::sandbox::Sandbox::new(wasmhost::sandbox::SandboxOptions {
+        cache: wasmhost::sandbox::ComponentCache::new(crate::support::cache_dir()),
+        limits: wasmhost::policy::HostLimits {
+            total_memory_bytes: pool_mib << 20,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .expect("sandbox")
+}
+
+fn load_in(
+    sandbox: &std::sync::Arc<wasmhost::sandbox::Sandbox>,
+    path: &str,
+    policy: wasmhost::policy::PluginPolicy,
+) -> wasmhost::plugin::ToolPlugin {
+    wasmhost::plugin::Plugin::load(sandbox, crate::support::source(path), policy)
+        .expect("loads")
+        .into_tool()
+        .expect("tool")
+}
+
+#[tokio::test]
+async fn the_host_pool_is_shared_and_given_back() {
+    let sandbox = sandbox_with_pool(96);
+    let mut policy = deny_all();
+    policy.name = "hostile".into();
+    let tool = load_in(&sandbox, wasmhost_e2e::guests::HOSTILE, policy);
+    // 128 MiB fits the instance's 256 MiB but not the host's 96.
+    let args = json!({ "mb": 128 }).to_string();
+    assert_eq!(
+        expect_limit(tool.call("alloc_mb", &args).await),
+        Limit::HostMemory(96 << 20)
+    );
+    assert_eq!(
+        sandbox.memory().used(),
+        0,
+        "a failed call gave its memory back"
+    );
+    let args = json!({ "mb": 32 }).to_string();
+    for _ in 0..5 {
+        assert_eq!(
+            tool.call("alloc_mb", &args).await.expect("host").as_deref(),
+            Ok("allocated 32")
+        );
+    }
+    assert_eq!(
+        sandbox.memory().used(),
+        0,
+        "every call gave its memory back"
+    );
+}
+
+#[tokio::test]
+async fn a_components_memories_count_together() {
+    let sandbox = crate::support::sandbox();
+    let path = wasmhost_e2e::guests::MULTI_MEMORY;
+    let tool = load_in(
+        &sandbox,
+        path,
+        wasmhost::policy::PluginPolicy::deny_all("multi-memory"),
+    );
+    match tool.call("anything", "{}").await {
+        Err(PluginError::BudgetExceeded(e)) => assert_eq!(e.limit, Limit::Memory(256 << 20)),
+        other => panic!("expected the memory limit, got {other:?}"),
+    }
+    let mut policy = wasmhost::policy::PluginPolicy::deny_all("multi-memory");
+    policy.limits.memory_bytes = 1 << 30;
+    let roomy = load_in(&sandbox, path, policy);
+    for _ in 0..3 {
+        assert_eq!(
+            roomy.call("anything", "{}").await.expect("host").as_deref(),
+            Ok("ok")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_stopped_at_its_deadline_gives_its_memory_back() {
+    let sandbox = sandbox_with_pool(512);
+    let mut policy = deny_all();
+    policy.limits.timeout = Duration::from_millis(300);
+    let tool = load_in(&sandbox, wasmhost_e2e::guests::HOSTILE, policy);
+    // Takes 64 MiB, then sleeps past its deadline in a host import.
+    let args = json!({ "mb": 64, "hold_ms": 60_000 }).to_string();
+    assert_eq!(
+        expect_limit(tool.call("alloc_mb", &args).await),
+        Limit::WallClock(Duration::from_millis(300))
+    );
+    // The stopped call's task is aborted and its store dropped right after.
+    let started = Instant::now();
+    while sandbox.memory().used() != 0 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(sandbox.memory().used(), 0);
+    assert_healthy(&tool).await;
+}
+
+/// A component within every compile limit that still takes seconds to compile (~5 s on
+/// the reference machine): 23 functions of 4,096 branches each, just under the cap on
+/// branches squared summed over the component.
+pub fn slow_to_compile() -> Vec<u8> {
+    let function = format!(
+        "(func (param i32) {})",
+        "(if (local.get 0) (then unreachable)) ".repeat(4096)
+    );
+    wat::parse_str(format!("(component (core module {}))", function.repeat(23))).expect("wat")
+}
+
+#[test]
+fn an_in_process_compile_stops_waiting_at_its_deadline() {
+    let sandbox = wasmhost::sandbox::Sandbox::new(wasmhost::sandbox::SandboxOptions {
+        cache: wasmhost::sandbox::ComponentCache::disabled(),
+        limits: wasmhost::policy::HostLimits {
+            compile: wasmhost::policy::CompileLimits {
+                timeout: Duration::from_millis(200),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .expect("sandbox");
+    match sandbox.compile(&slow_to_compile()) {
+        Err(wasmhost::sandbox::CompileError::Timeout(t)) => {
+            assert_eq!(t, Duration::from_millis(200));
+        }
+        Err(e) => panic!("expected the deadline, got {e}"),
+        Ok(_) => panic!("expected the deadline, it compiled"),
+    }
+}

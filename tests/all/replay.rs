@@ -177,7 +177,8 @@ fn retries_and_fallbacks_are_recorded_and_the_served_attempt_replays() {
     std::fs::write(
         dir.path().join("wasmhost.toml"),
         format!(
-            "[plugins.anthropic]\nconfig = {{ base-url = \"{}\" }}\n",
+            "[plugins.anthropic]\nbase_url = \"{}\"\n\
+             [plugins.anthropic.secret]\nenv = \"ANTHROPIC_API_KEY\"\n",
             fallback.base_url()
         ),
     )

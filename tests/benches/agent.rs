@@ -48,11 +48,13 @@ async fn provider(sandbox: &Arc<Sandbox>, base_url: &str) -> PluginProvider {
     };
     let sources = SecretSources {
         use_process_env: false,
-        dotenv: [("OPENAI_API_KEY".to_string(), FakeOpenAi::KEY.to_string())].into(),
+        environment: Some([("OPENAI_API_KEY".to_string(), FakeOpenAi::KEY.to_string())].into()),
+        dotenv: Default::default(),
     };
+    // The fake stands in for the API: the key is named for it, as for any other server.
     let flags = ProviderFlags {
         base_url: Some(base_url),
-        key_env: None,
+        key_env: Some("OPENAI_API_KEY"),
     };
     grant_provider(&mut policy, flags, &declared, &sources).expect("grant");
     plugin.set_policy(policy);

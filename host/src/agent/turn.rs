@@ -300,3 +300,7 @@ impl Agent {
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+#[path = "turn_tests.rs"]
+mod tests;

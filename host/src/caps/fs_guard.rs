@@ -3,7 +3,10 @@
 //!
 //! - it opens only regular files and directories. A FIFO, socket or device in a granted
 //!   folder (or a skill) would block the host thread that opens or reads it, past every
-//!   deadline, or stream without end; such a file is refused as "not permitted";
+//!   deadline, or stream without end; such a file is refused as "not permitted". The path
+//!   is checked before the open (the usual case, with a clear refusal) and the opened file
+//!   after it (in case something was renamed into place in between); the open itself runs
+//!   where a blocking call cannot starve the async runtime;
 //! - it creates no symbolic links. A link planted in a read-write folder (`escape ->
 //!   ../../..`) is harmless to the sandbox but not to the next program that follows it on
 //!   the host.
@@ -51,20 +54,43 @@ pub fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
                         Err(_) => None,
                     }
                 };
-                if let Some(kind) = kind.filter(|k| !openable(*k)) {
+                if kind.is_some_and(|k| !openable(k)) {
                     state.denials.push(Denial {
                         plugin: state.plugin.clone(),
-                        capability: Capability::SpecialFile {
-                            path: path.clone(),
-                            kind: kind_name(kind),
-                        },
+                        capability: Capability::SpecialFile { path },
                     });
                     return Ok((Err(ErrorCode::NotPermitted),));
                 }
                 let mut fs = state.filesystem();
-                let opened =
-                    HostDescriptor::open_at(&mut fs, fd, path_flags, path, oflags, flags).await;
-                Ok((error_code(&mut fs, opened)?,))
+                let opened = off_the_async_workers(|| {
+                    futures::executor::block_on(HostDescriptor::open_at(
+                        &mut fs,
+                        fd,
+                        path_flags,
+                        path.clone(),
+                        oflags,
+                        flags,
+                    ))
+                });
+                let opened = match error_code(&mut fs, opened)? {
+                    Ok(opened) => opened,
+                    Err(code) => return Ok((Err(code),)),
+                };
+                // Checked again on the open file: the path may have changed since the stat.
+                let borrowed = Resource::new_borrow(opened.rep());
+                let kind = match HostDescriptor::stat(&mut fs, borrowed).await {
+                    Ok(stat) => stat.type_,
+                    Err(_) => DescriptorType::Unknown,
+                };
+                if openable(kind) {
+                    return Ok((Ok(opened),));
+                }
+                HostDescriptor::drop(&mut fs, opened)?;
+                state.denials.push(Denial {
+                    plugin: state.plugin.clone(),
+                    capability: Capability::SpecialFile { path },
+                });
+                Ok((Err(ErrorCode::NotPermitted),))
             })
         },
     )?;
@@ -93,13 +119,16 @@ fn openable(kind: DescriptorType) -> bool {
     )
 }
 
-fn kind_name(kind: DescriptorType) -> &'static str {
-    match kind {
-        DescriptorType::Fifo => "a FIFO",
-        DescriptorType::Socket => "a socket",
-        DescriptorType::CharacterDevice => "a character device",
-        DescriptorType::BlockDevice => "a block device",
-        _ => "not a regular file or a folder (a FIFO, socket or device)",
+/// Runs `f`, which may block its thread (an open), without taking an async worker with
+/// it: on a multi-threaded runtime the worker's other tasks move to a new one meanwhile.
+/// A current-thread runtime (tests) has no other worker to starve.
+fn off_the_async_workers<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 

@@ -55,8 +55,7 @@ impl HostApi {
         }
     }
 
-    fn emit(&self, level: LogLevel, mut message: String) {
-        self.redactor.redact_string(&mut message);
+    fn emit(&self, level: LogLevel, message: String) {
         (self.sink)(LogRecord {
             plugin: self.plugin.clone(),
             level,
@@ -77,6 +76,8 @@ impl host::Host for HostApi {
             }
             return;
         }
+        // Redacted before it is cut, so a cut cannot leave part of a secret behind.
+        let message = self.redactor.redact(&message).into_owned();
         self.emit(level, truncate_utf8(message, MAX_LOG_LINE_BYTES));
     }
 
@@ -141,7 +142,16 @@ mod tests {
             Redactor::new(["sk-canary-42"]),
         );
         api.log(LogLevel::Warn, "got sk-canary-42 back".into());
-        assert_eq!(seen.lock().expect("lock")[0].message, "got [REDACTED] back");
+        // A secret that straddles the cut at MAX_LOG_LINE_BYTES is gone whole.
+        let edge = format!("{}sk-canary-42", "x".repeat(MAX_LOG_LINE_BYTES - 5));
+        api.log(LogLevel::Warn, edge);
+        let seen = seen.lock().expect("lock");
+        assert_eq!(seen[0].message, "got [REDACTED] back");
+        assert!(
+            !seen[1].message.contains("sk-ca"),
+            "{}",
+            &seen[1].message[4000..]
+        );
     }
 
     #[test]

@@ -30,7 +30,9 @@ impl HttpGate {
 
     fn authorize(&self, request: &mut http::Request<WasiBody>) -> Result<(), Denial> {
         let uri = request.uri().clone();
-        let (Some(scheme), Some(host)) = (uri.scheme_str(), uri.host()) else {
+        // Exactly `http` or `https`, as wasi-http decides plain text or TLS by it.
+        let scheme = uri.scheme_str().filter(|s| matches!(*s, "http" | "https"));
+        let (Some(scheme), Some(host)) = (scheme, uri.host()) else {
             return Err(Denial {
                 plugin: self.policy.name.clone(),
                 capability: crate::policy::Capability::MalformedHttpTarget(uri.to_string()),
@@ -55,14 +57,42 @@ impl HttpGate {
     }
 }
 
-/// Whether the plugin put its own secret in the URL or a header of a request.
+/// Whether the plugin put its own secret in the URL (as it is, or percent-encoded) or a
+/// header of a request.
 fn carries_secret(request: &http::Request<WasiBody>, secret: &str) -> bool {
-    request.uri().to_string().contains(secret)
+    let uri = request.uri().to_string();
+    uri.contains(secret)
+        || percent_decoded(&uri).contains(secret)
         || request.headers().values().any(|v| {
             v.as_bytes()
                 .windows(secret.len())
                 .any(|w| w == secret.as_bytes())
         })
+}
+
+/// `%XX` escapes decoded (lossily: for finding a secret, not for use).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Adds the credential header when the request goes to the host the secret is bound to,
@@ -135,5 +165,47 @@ impl WasiHttpHooks for HttpGate {
                 Box::new(io) as Box<dyn Future<Output = Result<(), HttpError>> + Send>,
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(uri: &str, header: Option<&str>) -> http::Request<WasiBody> {
+        use http_body_util::BodyExt as _;
+        let mut builder = http::Request::builder().uri(uri);
+        if let Some(value) = header {
+            builder = builder.header("x-note", value);
+        }
+        builder
+            .body(
+                http_body_util::Empty::new()
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
+            )
+            .expect("request")
+    }
+
+    #[test]
+    fn a_secret_in_a_url_or_header_is_found_even_percent_encoded() {
+        let secret = "sk-live/0123+456";
+        assert!(carries_secret(
+            &request("http://x/?k=sk-live/0123+456", None),
+            secret
+        ));
+        assert!(carries_secret(
+            &request("http://x/?k=sk-live%2F0123%2B456", None),
+            secret
+        ));
+        assert!(carries_secret(
+            &request("http://x/", Some("a sk-live/0123+456")),
+            secret
+        ));
+        assert!(!carries_secret(
+            &request("http://x/?k=sk-live", None),
+            secret
+        ));
+        assert_eq!(percent_decoded("a%41%zz%4"), "aA%zz%4");
     }
 }

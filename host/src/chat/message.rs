@@ -280,6 +280,42 @@ mod tests {
     }
 
     #[test]
+    fn fragments_find_their_call_among_many() {
+        // n starts, then n fragments for the first: each fragment used to search the
+        // calls from the end (n² steps, 14 s at n = 30,000); now it is one lookup.
+        let n = 100_000u32;
+        let mut a = StreamAssembler::default();
+        for index in 0..n {
+            a.push(StreamEvent::ToolCallStart {
+                index,
+                id: format!("c{index}"),
+                name: "t".into(),
+            });
+        }
+        for _ in 0..n {
+            a.push(StreamEvent::ToolCallDelta {
+                index: 0,
+                fragment: " ".into(),
+            });
+        }
+        // A reused index continues the latest call that started with it.
+        a.push(StreamEvent::ToolCallStart {
+            index: 0,
+            id: "again".into(),
+            name: "t".into(),
+        });
+        a.push(StreamEvent::ToolCallDelta {
+            index: 0,
+            fragment: "{}".into(),
+        });
+        let r = a.finish("m".into());
+        assert_eq!(r.message.tool_calls.len(), n as usize + 1);
+        assert_eq!(r.message.tool_calls[0].arguments.len(), n as usize);
+        assert_eq!(r.message.tool_calls[1].arguments, "");
+        assert_eq!(r.message.tool_calls[n as usize].arguments, "{}");
+    }
+
+    #[test]
     fn messages_round_trip_through_json() {
         let mut m = Message::text(Role::Assistant, "hi");
         m.tool_calls.push(ToolCall {

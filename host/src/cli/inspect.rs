@@ -109,17 +109,16 @@ impl ToolOrProvider {
     }
 }
 
-/// `writeln!` into a `String`, which cannot fail.
+/// One line of the report; each is shown on one line, whatever a plugin put in it.
 macro_rules! say {
-    ($out:expr, $($arg:tt)*) => {{
-        use std::fmt::Write as _;
-        let _ = writeln!($out, $($arg)*);
-    }};
+    ($out:expr, $($arg:tt)*) => {
+        $out.push(format!($($arg)*))
+    };
 }
 
 fn print_text(r: &Report<'_>) {
     // Everything here can come from the plugin: shown, never obeyed by the terminal.
-    let mut out = String::new();
+    let mut out: Vec<String> = Vec::new();
     say!(out, "plugin    {} ({})", r.name, r.path);
     say!(out, "world     {}", r.world);
     say!(out, "api       {}", r.api_version);
@@ -256,7 +255,9 @@ fn print_text(r: &Report<'_>) {
         c.tool_spec_bytes / 1024,
         c.max_tools
     );
-    print!("{}", terminal::text(&out));
+    for line in out {
+        println!("{}", terminal::line(&line));
+    }
 }
 
 /// A description's first sentence, for one-line listings.

@@ -11,14 +11,16 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Whether a terminal may act on `c` rather than print it: C0 controls other than `\n` and
-/// `\t`, DEL, C1 controls (U+0080–U+009F, which some terminals take as 8-bit CSI/OSC), and
-/// the Unicode bidirectional overrides and isolates.
+/// `\t`, DEL, C1 controls (U+0080–U+009F, which some terminals take as 8-bit CSI/OSC), the
+/// Unicode bidirectional overrides, isolates and marks, and the line and paragraph
+/// separators (which some terminals and viewers break lines at).
 fn is_unsafe(c: char, keep_newlines: bool) -> bool {
     match c {
         '\n' => !keep_newlines,
         '\t' => false,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
         '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
+        '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}' => true,
         _ => false,
     }
 }
@@ -74,5 +76,8 @@ mod tests {
         assert_eq!(text("a\nb"), "a\nb");
         assert_eq!(line("a\n[openai warn] forged"), "a\\n[openai warn] forged");
         assert_eq!(line("tab\tok"), "tab\tok");
+        assert_eq!(line("a\u{2028}b\u{200f}"), "a\\u{2028}b\\u{200f}");
+        // Emoji sequences (zero-width joiners) are text, not controls.
+        assert_eq!(line("👩\u{200d}💻"), "👩\u{200d}💻");
     }
 }

@@ -150,8 +150,9 @@ impl Plugin {
                 }
                 if let Some(store) = store {
                     // What the guest printed before it died is usually the panic message.
+                    // The pipe may have cut a secret off at its cap: redact as cut.
                     let stderr = store.data().output.stderr.contents();
-                    let stderr = String::from_utf8_lossy(&stderr);
+                    let stderr = redactor.redact_cut(&String::from_utf8_lossy(&stderr));
                     let tail = last_lines(stderr.trim_end(), 5);
                     if !tail.is_empty() {
                         message = format!("{message}\nplugin stderr:\n{tail}");

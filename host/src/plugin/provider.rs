@@ -204,9 +204,18 @@ impl ProviderPlugin {
             }
         }
         // The instance is dropped with the store; dropping the resource first lets a guest
-        // that holds a connection close it.
-        if let Some(store) = store.as_mut() {
-            let _ = stream.resource_drop_async(store).await;
+        // that holds a connection close it. Its destructor is guest code: it runs under
+        // the same budget as a `next`, and whatever it does, the answer is already whole.
+        if let Some(store) = store {
+            let _ = self
+                .plugin
+                .run_on(
+                    store,
+                    Box::new(move |store| {
+                        Box::pin(async move { stream.resource_drop_async(&mut *store).await })
+                    }),
+                )
+                .await;
         }
         if !assembler.is_finished() {
             return Err(ProviderError::Network {

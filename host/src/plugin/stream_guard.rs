@@ -1,7 +1,7 @@
 //! What a provider's response may be, checked as it arrives: at most `response_kib` of
-//! text and tool calls, at most `stream_events` events, never `stall_secs` without
-//! progress; and with the plugin's granted secret redacted, even when a stream splits it
-//! across deltas.
+//! text and tool calls, at most `stream_events` events and `max_tool_calls` calls, never
+//! `stall_secs` without progress; and with the plugin's granted secret redacted, even when
+//! a stream splits it across deltas.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -15,11 +15,12 @@ pub struct StreamGuard<'a> {
     plugin: &'a str,
     limits: ContentLimits,
     redactor: &'a Redactor,
-    text: StreamRedactor,
-    /// One redactor per tool call's arguments, by stream index.
-    fragments: HashMap<u32, StreamRedactor>,
+    text: StreamRedactor<'a>,
+    /// One redactor per started tool call's arguments, by stream index.
+    fragments: HashMap<u32, StreamRedactor<'a>>,
     bytes: usize,
     events: u64,
+    calls: usize,
     last_progress: Instant,
 }
 
@@ -33,6 +34,7 @@ impl<'a> StreamGuard<'a> {
             fragments: HashMap::new(),
             bytes: 0,
             events: 0,
+            calls: 0,
             last_progress: Instant::now(),
         }
     }
@@ -69,20 +71,42 @@ impl<'a> StreamGuard<'a> {
                     }
                 }
                 StreamEvent::ToolCallDelta { index, fragment } => {
-                    let redactor = self.redactor;
-                    let shown = self
-                        .fragments
-                        .entry(index)
-                        .or_insert_with(|| redactor.stream())
-                        .push(&fragment);
-                    if !shown.is_empty() {
-                        out.push(StreamEvent::ToolCallDelta {
-                            index,
-                            fragment: shown,
-                        });
+                    // A fragment of a call that never started is dropped by the assembler
+                    // too; keeping a redactor for it would let a stream grow host state.
+                    if let Some(redactor) = self.fragments.get_mut(&index) {
+                        let shown = redactor.push(&fragment);
+                        if !shown.is_empty() {
+                            out.push(StreamEvent::ToolCallDelta {
+                                index,
+                                fragment: shown,
+                            });
+                        }
                     }
                 }
                 StreamEvent::ToolCallStart { index, id, name } => {
+                    self.calls += 1;
+                    if self.calls > self.limits.max_tool_calls {
+                        return Err(ProviderError::Limit {
+                            message: format!(
+                                "provider `{}` asked for more than {} tool calls in one \
+                                 response (raise `max_tool_calls` in [plugins.{}] of \
+                                 wasmhost.toml)",
+                                self.plugin, self.limits.max_tool_calls, self.plugin
+                            ),
+                        });
+                    }
+                    // An index used again starts a new call: what the old one held back
+                    // belongs to the old one.
+                    if let Some(mut previous) = self.fragments.insert(index, self.redactor.stream())
+                    {
+                        let rest = previous.finish();
+                        if !rest.is_empty() {
+                            out.push(StreamEvent::ToolCallDelta {
+                                index,
+                                fragment: rest,
+                            });
+                        }
+                    }
                     out.push(StreamEvent::ToolCallStart {
                         index,
                         id: self.redactor.redact(&id).into_owned(),
@@ -236,6 +260,56 @@ mod tests {
             }
         }
         assert_eq!(shown, "key [REDACTED] and sk");
+    }
+
+    #[test]
+    fn a_reused_index_keeps_each_calls_arguments_apart() {
+        let redactor = Redactor::new(["sk-live-0123456789"]);
+        let mut guard = StreamGuard::new("p", ContentLimits::default(), &redactor);
+        let start = |id: &str| StreamEvent::ToolCallStart {
+            index: 0,
+            id: id.into(),
+            name: "t".into(),
+        };
+        let delta = |f: &str| StreamEvent::ToolCallDelta {
+            index: 0,
+            fragment: f.into(),
+        };
+        let events = guard
+            .admit([start("a"), delta("{\"k\":\"sk"), start("b"), delta("{}")])
+            .expect("ok");
+        let mut assembler = crate::chat::StreamAssembler::default();
+        for e in events {
+            assembler.push(e);
+        }
+        assembler.push(StreamEvent::Finish(FinishReason::ToolCalls));
+        let calls = assembler.finish("m".into()).message.tool_calls;
+        assert_eq!(calls[0].arguments, "{\"k\":\"sk");
+        assert_eq!(calls[1].arguments, "{}");
+    }
+
+    #[test]
+    fn tool_calls_per_response_are_capped_and_orphan_fragments_dropped() {
+        let redactor = Redactor::default();
+        let limits = ContentLimits {
+            max_tool_calls: 2,
+            ..ContentLimits::default()
+        };
+        let mut guard = StreamGuard::new("p", limits, &redactor);
+        let orphan = StreamEvent::ToolCallDelta {
+            index: 9,
+            fragment: "x".into(),
+        };
+        assert!(guard.admit([orphan]).expect("ok").is_empty());
+        let start = |index| StreamEvent::ToolCallStart {
+            index,
+            id: String::new(),
+            name: String::new(),
+        };
+        let err = guard
+            .admit([start(0), start(1), start(2)])
+            .expect_err("calls");
+        assert!(err.to_string().contains("`max_tool_calls`"), "{err}");
     }
 
     #[test]

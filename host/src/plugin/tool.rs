@@ -112,7 +112,7 @@ impl ToolPlugin {
             .map(|s| ToolSpec {
                 name: s.name,
                 description: redactor.redact(&s.description).into_owned(),
-                parameters_schema: s.parameters_schema,
+                parameters_schema: redactor.redact(&s.parameters_schema).into_owned(),
             })
             .collect();
         check_specs(&specs, &self.plugin.policy).map_err(|message| PluginError::BadTools {

@@ -130,6 +130,17 @@ pub enum CredentialError {
         env_var: String,
         header: String,
     },
+    #[error(
+        "{env_var} is the key for {home}, and `{plugin}` is pointed at {destination}: wasmhost \
+         sends a provider's usual key to its own API only; name the key for {destination} with \
+         --api-key-env VAR (or [plugins.{plugin}.secret]), even if it is {env_var}"
+    )]
+    ForeignDestination {
+        plugin: String,
+        env_var: String,
+        home: String,
+        destination: String,
+    },
     #[error("cannot grant plugin `{plugin}` its secret: {reason}")]
     Refused { plugin: String, reason: String },
 }
@@ -140,6 +151,8 @@ pub enum CredentialError {
 pub struct SecretSources {
     /// Values from the process environment.
     pub use_process_env: bool,
+    /// Stands in for the process environment when set (tests).
+    pub environment: Option<BTreeMap<String, String>>,
     /// `KEY=value` pairs from a `.env` file.
     pub dotenv: BTreeMap<String, String>,
 }
@@ -149,6 +162,7 @@ impl SecretSources {
     pub fn standard() -> Self {
         Self {
             use_process_env: true,
+            environment: None,
             dotenv: read_dotenv(Path::new(".env")),
         }
     }
@@ -160,13 +174,21 @@ impl SecretSources {
 
     /// `var`'s value: the environment first, then `.env`; empty counts as unset.
     pub fn lookup(&self, var: &str) -> Option<String> {
-        let from_env = self
-            .use_process_env
-            .then(|| std::env::var(var).ok())
-            .flatten();
-        from_env
+        self.environment_value(var)
             .or_else(|| self.dotenv.get(var).cloned())
             .filter(|v| !v.trim().is_empty())
+    }
+
+    /// `var` from the environment only, never from `.env`: a `.env` file comes with a
+    /// folder (a cloned repository), so it may hold secrets for the session but never
+    /// choose where they go.
+    pub fn environment_value(&self, var: &str) -> Option<String> {
+        let value = match &self.environment {
+            Some(vars) => vars.get(var).cloned(),
+            None if self.use_process_env => std::env::var(var).ok(),
+            None => None,
+        };
+        value.filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -198,9 +220,8 @@ pub fn grant_provider(
     let chosen = flags
         .base_url
         .map(str::to_string)
-        .or_else(|| sources.lookup(&env_name))
+        .or_else(|| sources.environment_value(&env_name))
         .or_else(|| policy.base_url.clone())
-        .or_else(|| policy.config.get("base-url").cloned())
         .or_else(|| preset.map(|p| p.base_url.to_string()));
     let Some(base_url) = chosen.map(|u| u.trim().trim_end_matches('/').to_string()) else {
         if declared.default_base_url.is_empty() && declared.credential.is_none() {
@@ -297,6 +318,20 @@ pub fn grant_provider(
     }
 
     if let Some(p) = preset {
+        // A preset's key goes to the preset's own API only: pointed at another server
+        // (another vendor's compatible API, a local one), the user names the key for it.
+        let home = Origin::of_url(p.base_url).ok();
+        if home.as_ref() != Some(&origin) {
+            if origin.is_loopback() {
+                return Ok(granted(None));
+            }
+            return Err(CredentialError::ForeignDestination {
+                plugin,
+                env_var: p.env_vars.join(" or "),
+                home: p.base_url.to_string(),
+                destination: origin.to_string(),
+            });
+        }
         let found = p
             .env_vars
             .iter()
@@ -393,6 +428,12 @@ fn make_grant(
     let header = check_credential_header(header).map_err(refused)?;
     check_header_text(&prefix).map_err(|e| refused(format!("the header prefix: {e}")))?;
     check_header_text(&value).map_err(|e| refused(format!("the value of {source}: {e}")))?;
+    if origin.scheme() == "http" && !origin.is_loopback() {
+        return Err(refused(format!(
+            "{origin} is plain http and not this machine: a secret travels only over https, \
+             or over http to loopback (a local server)"
+        )));
+    }
     if value.chars().count() < MIN_SECRET_CHARS {
         return Err(refused(format!(
             "the value of {source} is shorter than {MIN_SECRET_CHARS} characters; wasmhost \

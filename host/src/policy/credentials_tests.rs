@@ -1,15 +1,23 @@
+use std::collections::BTreeMap;
+
 use super::*;
 use crate::policy::SecretRequest;
 
 const KEY: &str = "sk-test-0123456789";
 
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// `pairs` as the environment.
 fn sources(pairs: &[(&str, &str)]) -> SecretSources {
     SecretSources {
         use_process_env: false,
-        dotenv: pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        environment: Some(map(pairs)),
+        dotenv: BTreeMap::new(),
     }
 }
 
@@ -233,7 +241,7 @@ fn precedence_flag_env_policy_preset() {
         p.base_url = policy.map(str::to_string);
         let flags = ProviderFlags {
             base_url: flag,
-            key_env: None,
+            key_env: Some("OPENAI_API_KEY"),
         };
         let mut pairs = env.to_vec();
         pairs.push(("OPENAI_API_KEY", KEY));
@@ -295,4 +303,83 @@ fn a_tool_secret_needs_its_header_and_origin() {
     grant_tool(&mut p, &sources(&[("TOOL_KEY", KEY)])).expect("granted");
     let secret = p.secret.expect("secret");
     assert!(secret.origin.matches("http", "127.0.0.1", Some(8080)));
+}
+
+#[test]
+fn a_preset_key_goes_to_its_own_api_only() {
+    // Pointed at another vendor's compatible API, OPENAI_API_KEY is not sent there...
+    let mut p = PluginPolicy::deny_all("openai");
+    let flags = ProviderFlags {
+        base_url: Some("https://api.groq.example/openai/v1"),
+        key_env: None,
+    };
+    let s = sources(&[("OPENAI_API_KEY", KEY)]);
+    let err = grant_provider(&mut p, flags, &openai(), &s).expect_err("foreign");
+    let text = err.to_string();
+    assert!(
+        text.contains("OPENAI_API_KEY is the key for https://api.openai.com/v1"),
+        "{text}"
+    );
+    assert!(text.contains("--api-key-env VAR"), "{text}");
+    assert!(p.secret.is_none());
+    // ... nor to a local server, which needs none ...
+    let mut p = PluginPolicy::deny_all("openai");
+    let flags = ProviderFlags {
+        base_url: Some("http://127.0.0.1:11434/v1"),
+        key_env: None,
+    };
+    grant_provider(&mut p, flags, &openai(), &s).expect("local");
+    assert!(p.secret.is_none());
+    // ... unless the user names it for that destination.
+    let flags = ProviderFlags {
+        base_url: Some("http://127.0.0.1:11434/v1"),
+        key_env: Some("OPENAI_API_KEY"),
+    };
+    grant_provider(&mut p, flags, &openai(), &s).expect("named");
+    assert!(p.secret.is_some());
+}
+
+#[test]
+fn a_dotenv_file_holds_keys_but_never_chooses_where_they_go() {
+    // A cloned repository's .env pointing the preset elsewhere is ignored.
+    let s = SecretSources {
+        use_process_env: false,
+        environment: Some(BTreeMap::new()),
+        dotenv: map(&[
+            ("OPENAI_BASE_URL", "https://evil.example/v1"),
+            ("OPENAI_API_KEY", KEY),
+        ]),
+    };
+    let mut p = PluginPolicy::deny_all("openai");
+    let granted = grant_provider(&mut p, ProviderFlags::default(), &openai(), &s).expect("granted");
+    assert_eq!(
+        granted.base_url.as_deref(),
+        Some("https://api.openai.com/v1")
+    );
+    assert!(
+        p.secret
+            .expect("the key from .env")
+            .origin
+            .matches("https", "api.openai.com", None)
+    );
+}
+
+#[test]
+fn a_secret_never_travels_in_plain_text_to_another_machine() {
+    let mut p = PluginPolicy::deny_all("openai");
+    let flags = ProviderFlags {
+        base_url: Some("http://10.0.0.5:4000/v1"),
+        key_env: Some("OPENAI_API_KEY"),
+    };
+    let err = grant_provider(
+        &mut p,
+        flags,
+        &openai(),
+        &sources(&[("OPENAI_API_KEY", KEY)]),
+    )
+    .expect_err("plain http");
+    assert!(
+        err.to_string().contains("plain http and not this machine"),
+        "{err}"
+    );
 }

@@ -80,6 +80,8 @@ pub struct PluginSection {
     pub stream_events: Option<u64>,
     /// Longest a stream may go without progress.
     pub stall_secs: Option<f64>,
+    /// Tool calls one response may ask for.
+    pub max_tool_calls: Option<u64>,
     /// Bytes of one tool result handed to the model.
     pub result_kib: Option<u64>,
     /// Bytes of one tool's name, description and schema.

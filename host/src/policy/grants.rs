@@ -17,7 +17,7 @@ pub enum Capability {
     /// An HTTP request without an absolute URL (no scheme or authority).
     MalformedHttpTarget(String),
     /// Opening something in a granted folder that is not a regular file or a directory.
-    SpecialFile { path: String, kind: &'static str },
+    SpecialFile { path: String },
     /// Creating a symbolic link.
     Symlink { link: String, target: String },
     /// A request that carries the plugin's own secret (which it can only have learned from
@@ -50,10 +50,10 @@ impl fmt::Display for Denial {
                      \"{entry}\" to allowed_hosts in [plugins.{plugin}] of wasmhost.toml"
                 )
             }
-            Capability::SpecialFile { path, kind } => write!(
+            Capability::SpecialFile { path } => write!(
                 f,
-                "plugin `{plugin}` may not open `{}`: it is {kind}, and plugins open only \
-                 regular files and folders",
+                "plugin `{plugin}` may not open `{}`: it is not a regular file or a folder (a \
+                 FIFO, socket or device), and plugins open only those",
                 path.escape_debug()
             ),
             Capability::Symlink { link, target } => write!(

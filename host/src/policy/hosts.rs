@@ -194,6 +194,19 @@ impl Origin {
         if host.contains('*') {
             return Err(fail("a URL names one host: `*` is not allowed"));
         }
+        let ip = host.parse::<std::net::IpAddr>().is_ok();
+        let name_ok = host.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+        if !ip && !name_ok {
+            return Err(fail(
+                "the host must be a name (letters, digits, `-`, dot-separated, no trailing dot) \
+                 or an IP address",
+            ));
+        }
         let port = match port {
             Some(p) => p
                 .parse::<u16>()
@@ -243,7 +256,7 @@ impl Origin {
     /// Is a request to `scheme://host[:port]` to exactly this origin?
     pub fn matches(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        scheme.eq_ignore_ascii_case(self.scheme)
+        scheme == self.scheme
             && host.eq_ignore_ascii_case(&self.host)
             && port.or(default_port(scheme)) == Some(self.port)
     }

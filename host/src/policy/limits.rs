@@ -71,6 +71,10 @@ pub const DEFAULT_STREAM_EVENTS: u64 = 1_500_000;
 /// think for minutes before their first token, so this is generous.
 pub const DEFAULT_STALL: Duration = Duration::from_secs(300);
 
+/// Tool calls one response may ask for. Models ask for a handful at a time; a stream of
+/// empty call starts would otherwise grow the host's state (and the next turn) unbounded.
+pub const DEFAULT_MAX_TOOL_CALLS: usize = 1_024;
+
 /// Bytes of one tool result handed to the model (~250 k tokens, more than any context
 /// window holds). Past it the result is cut, and both the model and the user are told.
 pub const DEFAULT_TOOL_RESULT_BYTES: usize = 1 << 20;
@@ -122,6 +126,7 @@ pub struct ContentLimits {
     pub stream_events: u64,
     #[serde(serialize_with = "serialize_secs")]
     pub stall: Duration,
+    pub max_tool_calls: usize,
     pub tool_result_bytes: usize,
     pub tool_spec_bytes: usize,
     pub max_tools: usize,
@@ -133,6 +138,7 @@ impl Default for ContentLimits {
             response_bytes: DEFAULT_RESPONSE_BYTES,
             stream_events: DEFAULT_STREAM_EVENTS,
             stall: DEFAULT_STALL,
+            max_tool_calls: DEFAULT_MAX_TOOL_CALLS,
             tool_result_bytes: DEFAULT_TOOL_RESULT_BYTES,
             tool_spec_bytes: DEFAULT_TOOL_SPEC_BYTES,
             max_tools: DEFAULT_MAX_TOOLS,
@@ -183,7 +189,8 @@ pub struct CompileLimits {
     pub loops: u64,
     /// Nested loops in one function (CPython: 6); compile time is cubic in it.
     pub loop_nesting: u64,
-    /// Targets of one `br_table` (CPython: 3,202).
+    /// `br_table` targets in one function, all its tables together (CPython's largest
+    /// table has 3,202).
     pub br_table: u64,
     /// Branches, blocks, indirect calls and runtime-call instructions in one function
     /// (CPython: 8,557); compile time is quadratic in it.
@@ -219,7 +226,7 @@ impl Default for CompileLimits {
             control_depth: 2_048,
             loops: 512,
             loop_nesting: 32,
-            br_table: 16_384,
+            br_table: 65_536,
             cfg_ops: 16_384,
             call_indirect: 1_024,
             loop_pressure: 65_536,

@@ -9,11 +9,11 @@ mod headers;
 mod hosts;
 mod limits;
 pub mod redact;
+mod sections;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -23,6 +23,7 @@ pub use headers::check_credential_header;
 pub use hosts::{HostPattern, HostPatternError, Origin, OriginError};
 pub use limits::*;
 pub use redact::Redactor;
+use sections::{apply_content_limits, apply_limits, positive, resolve_host_limits, secret_request};
 
 /// The guest path where a tool plugin sees the skills folder given with `--skills`.
 pub const SKILLS_GUEST_PATH: &str = "/skills";
@@ -298,161 +299,6 @@ impl Policy {
     }
 }
 
-/// Applies a section's `[fuel, memory_mib, output_kib]` and `timeout_secs` to `limits`.
-fn apply_limits(
-    limits: &mut Limits,
-    [fuel, memory_mib, output_kib]: [Option<u64>; 3],
-    timeout_secs: Option<f64>,
-) -> Result<(), String> {
-    if let Some(fuel) = fuel {
-        limits.fuel = fuel;
-    }
-    if let Some(mib) = memory_mib {
-        let bytes = mib.saturating_mul(1 << 20);
-        if bytes > MAX_MEMORY_BYTES {
-            return Err(format!(
-                "memory_mib = {mib} is above the host's ceiling of {} MiB",
-                MAX_MEMORY_BYTES >> 20
-            ));
-        }
-        limits.memory_bytes = bytes;
-    }
-    if let Some(secs) = timeout_secs {
-        limits.timeout = Duration::try_from_secs_f64(secs)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| format!("timeout_secs = {secs} is not a positive number"))?;
-    }
-    if let Some(kib) = output_kib {
-        limits.output_bytes = usize::try_from(kib.saturating_mul(1024)).unwrap_or(usize::MAX);
-    }
-    Ok(())
-}
-
-/// Checks a `secret` section. The variable is read only when the secret is granted (see
-/// `credentials`), so a section for a plugin this run does not use never fails it.
-fn secret_request(secret: &file::SecretSection) -> Result<SecretRequest, String> {
-    if secret.env.trim().is_empty() {
-        return Err("[secret] env is empty: name the variable that holds the secret".into());
-    }
-    let header = match &secret.header {
-        Some(h) => Some(check_credential_header(h).map_err(|e| format!("[secret] header: {e}"))?),
-        None => None,
-    };
-    if let Some(prefix) = &secret.prefix {
-        headers::check_header_text(prefix).map_err(|e| format!("[secret] prefix: {e}"))?;
-    }
-    let origin = match &secret.host {
-        Some(h) => Some(Origin::of_entry(h).map_err(|e| format!("[secret] host: {e}"))?),
-        None => None,
-    };
-    Ok(SecretRequest {
-        env: secret.env.clone(),
-        header,
-        prefix: secret.prefix.clone(),
-        origin,
-    })
-}
-
-fn positive(key: &str, n: u64) -> Result<usize, String> {
-    usize::try_from(n)
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("{key} = {n} must be a positive whole number"))
-}
-
-fn positive_secs(key: &str, secs: f64) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{key} = {secs} is not a positive number of seconds"))
-}
-
-fn kib(key: &str, n: u64) -> Result<usize, String> {
-    positive(key, n).map(|n| n.saturating_mul(1024))
-}
-
-fn apply_content_limits(c: &mut ContentLimits, s: &file::PluginSection) -> Result<(), String> {
-    if let Some(n) = s.response_kib {
-        c.response_bytes = kib("response_kib", n)?;
-    }
-    if let Some(n) = s.stream_events {
-        c.stream_events = positive("stream_events", n)? as u64;
-    }
-    if let Some(secs) = s.stall_secs {
-        c.stall = positive_secs("stall_secs", secs)?;
-    }
-    if let Some(n) = s.result_kib {
-        c.tool_result_bytes = kib("result_kib", n)?;
-    }
-    if let Some(n) = s.tool_spec_kib {
-        c.tool_spec_bytes = kib("tool_spec_kib", n)?;
-    }
-    if let Some(n) = s.max_tools {
-        c.max_tools = positive("max_tools", n)?;
-    }
-    Ok(())
-}
-
-fn apply_compile_limits(c: &mut CompileLimits, s: &file::CompileSection) -> Result<(), String> {
-    let mib = |key, n: u64| positive(key, n).map(|n| (n as u64).saturating_mul(1 << 20));
-    let count = |key, n: u64| positive(key, n).map(|n| n as u64);
-    if let Some(n) = s.component_mib {
-        c.component_bytes = mib("component_mib", n)?;
-    }
-    if let Some(n) = s.code_mib {
-        c.code_bytes = mib("code_mib", n)?;
-    }
-    if let Some(n) = s.function_kib {
-        c.function_bytes = kib("function_kib", n)? as u64;
-    }
-    for (key, value, slot) in [
-        ("functions", s.functions, &mut c.functions),
-        ("locals", s.locals, &mut c.locals),
-        ("stack", s.stack, &mut c.stack),
-        ("control_depth", s.control_depth, &mut c.control_depth),
-        ("loops", s.loops, &mut c.loops),
-        ("loop_nesting", s.loop_nesting, &mut c.loop_nesting),
-        ("br_table", s.br_table, &mut c.br_table),
-        ("cfg_ops", s.cfg_ops, &mut c.cfg_ops),
-        ("call_indirect", s.call_indirect, &mut c.call_indirect),
-        ("loop_pressure", s.loop_pressure, &mut c.loop_pressure),
-        ("total_cfg_ops", s.total_cfg_ops, &mut c.total_cfg_ops),
-        ("total_cfg_cost", s.total_cfg_cost, &mut c.total_cfg_cost),
-        ("total_loops", s.total_loops, &mut c.total_loops),
-        (
-            "total_loop_pressure",
-            s.total_loop_pressure,
-            &mut c.total_loop_pressure,
-        ),
-    ] {
-        if let Some(n) = value {
-            *slot = count(key, n)?;
-        }
-    }
-    if let Some(secs) = s.timeout_secs {
-        c.timeout = positive_secs("timeout_secs", secs)?;
-    }
-    Ok(())
-}
-
-fn resolve_host_limits(section: Option<&file::HostSection>) -> Result<HostLimits, String> {
-    let mut limits = HostLimits::default();
-    let Some(s) = section else {
-        return Ok(limits);
-    };
-    if let Some(mib) = s.memory_mib {
-        limits.total_memory_bytes = (positive("memory_mib", mib)? as u64).saturating_mul(1 << 20);
-    }
-    if let Some(n) = s.parallel_tools {
-        limits.parallel_tools = positive("parallel_tools", n)?;
-    }
-    if let Some(section) = &s.compile {
-        apply_compile_limits(&mut limits.compile, section)?;
-    }
-    Ok(limits)
-}
-
 impl PluginPolicy {
     /// Nothing granted, default limits.
     pub fn deny_all(name: &str) -> Self {
@@ -521,133 +367,5 @@ fn serialize_display_list<T: fmt::Display, S: serde::Serializer>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Policy, PolicyError> {
-        Policy::parse(text, Path::new("/etc/wasmhost/wasmhost.toml"))
-    }
-
-    #[test]
-    fn unknown_plugin_gets_nothing() {
-        let p = parse("").expect("empty policy").for_plugin("x").expect("x");
-        assert!(p.allowed_hosts.is_empty() && p.folders.is_empty() && p.env.is_empty());
-        assert_eq!(p.limits, Limits::default());
-    }
-
-    #[test]
-    fn section_overrides_fields_and_resolves_folders() {
-        let p = parse(
-            r#"
-            [plugins.demo]
-            allowed_hosts = ["127.0.0.1:8080"]
-            env = { LANG = "C" }
-            config = { base-url = "http://127.0.0.1:8080/v1" }
-            fuel = 1000
-            memory_mib = 64
-            timeout_secs = 1.5
-            folders = [{ host = "data", guest = "/data" }, { host = "/tmp/out", guest = "/out", access = "rw" }]
-            "#,
-        )
-        .expect("valid")
-        .for_plugin("demo")
-        .expect("demo");
-        assert_eq!(p.limits.fuel, 1000);
-        assert_eq!(p.limits.memory_bytes, 64 << 20);
-        assert_eq!(p.limits.timeout, Duration::from_millis(1500));
-        assert_eq!(p.folders[0].host, Path::new("/etc/wasmhost/data"));
-        assert_eq!(p.folders[0].access, Access::Ro);
-        assert_eq!(p.folders[1].access, Access::Rw);
-        assert_eq!(p.env["LANG"], "C");
-        assert_eq!(p.config["base-url"], "http://127.0.0.1:8080/v1");
-    }
-
-    #[test]
-    fn typos_are_errors_with_location() {
-        let err = parse("[plugins.demo]\nallowed_host = [\"x\"]\n").expect_err("typo");
-        let text = err.to_string();
-        assert!(text.contains("allowed_host"), "{text}");
-        assert!(text.contains("line 2"), "{text}");
-    }
-
-    #[test]
-    fn bad_values_name_the_plugin() {
-        for bad in [
-            "[plugins.demo]\nallowed_hosts = [\"https://x/v1\"]",
-            "[plugins.demo]\nbase_url = \"api.x.com\"",
-            "[plugins.demo]\nresult_kib = 0",
-            "[plugins.demo]\nstall_secs = -1",
-            "[plugins.demo.secret]\nenv = \"K\"\nheader = \"cookie\"",
-            "[plugins.demo.secret]\nenv = \"K\"\nhost = \"ftp://x\"",
-            "[plugins.demo.secret]\nenv = \"K\"\nprefix = \"a\\nb\"",
-            "[plugins.demo]\nmemory_mib = 999999",
-            "[plugins.demo]\ntimeout_secs = 0",
-            "[plugins.demo]\nfolders = [{ host = \"a\", guest = \"rel\" }]",
-        ] {
-            let text = parse(bad).expect_err(bad).to_string();
-            assert!(text.contains("plugin `demo`"), "{text}");
-        }
-    }
-
-    #[test]
-    fn content_and_host_limits_are_read() {
-        let policy = parse(
-            "[host]\nmemory_mib = 512\nparallel_tools = 2\n[host.compile]\ntimeout_secs = 5\nloops = 7\n\
-             [plugins.demo]\nresult_kib = 4\nresponse_kib = 8\nstream_events = 9\n\
-             stall_secs = 1.5\ntool_spec_kib = 2\nmax_tools = 3\nhost_resources = 64\n\
-             base_url = \"https://api.x.com/v1/\"\n\
-             [plugins.demo.secret]\nenv = \"X_KEY\"\n",
-        )
-        .expect("valid");
-        assert_eq!(policy.host.total_memory_bytes, 512 << 20);
-        assert_eq!(policy.host.parallel_tools, 2);
-        assert_eq!(policy.host.compile.timeout, Duration::from_secs(5));
-        assert_eq!(policy.host.compile.loops, 7);
-        let p = policy.for_plugin("demo").expect("demo");
-        assert_eq!(p.content.tool_result_bytes, 4096);
-        assert_eq!(p.content.response_bytes, 8192);
-        assert_eq!(p.content.stream_events, 9);
-        assert_eq!(p.content.stall, Duration::from_millis(1500));
-        assert_eq!(p.content.tool_spec_bytes, 2048);
-        assert_eq!(p.content.max_tools, 3);
-        assert_eq!(p.limits.host_resources, 64);
-        assert_eq!(p.base_url.as_deref(), Some("https://api.x.com/v1"));
-        let request = p.secret_request.expect("request");
-        assert_eq!(request.env, "X_KEY");
-        // Read only when granted, never at parse time.
-        assert!(p.secret.is_none());
-        let bad = parse("[host]\nmemory_mib = 0\n").expect_err("zero");
-        assert!(bad.to_string().contains("[host]"), "{bad}");
-    }
-
-    #[test]
-    fn python_section_sets_mode_interpreter_and_script_limits() {
-        let p = parse(
-            "[plugins.skills.python]\nmode = \"native\"\ninterpreter = \"venv/bin/python\"\ntimeout_secs = 5\n",
-        )
-        .expect("valid")
-        .for_plugin("skills")
-        .expect("skills");
-        assert_eq!(p.python.mode, PythonMode::Native);
-        assert_eq!(
-            p.python.interpreter.as_deref(),
-            Some(Path::new("/etc/wasmhost/venv/bin/python"))
-        );
-        assert_eq!(p.python.limits.timeout, Duration::from_secs(5));
-        assert_eq!(p.python.limits.fuel, DEFAULT_SCRIPT_FUEL);
-        let d = parse("")
-            .expect("empty")
-            .for_plugin("skills")
-            .expect("skills");
-        assert_eq!(d.python.mode, PythonMode::Sandboxed);
-        let bad = parse("[plugins.skills.python]\nmode = \"docker\"\n").expect_err("unknown mode");
-        assert!(bad.to_string().contains("docker"), "{bad}");
-    }
-
-    #[test]
-    fn secrets_never_print() {
-        let s = Secret::new("sk-very-secret");
-        assert!(!format!("{s:?}").contains("sk-"));
-        assert!(!serde_json::to_string(&s).expect("json").contains("sk-"));
-    }
-}
+#[path = "policy_tests.rs"]
+mod tests;

@@ -59,11 +59,23 @@ impl Redactor {
     }
 
     /// A redactor for one stream of fragments.
-    pub fn stream(&self) -> StreamRedactor {
+    pub fn stream(&self) -> StreamRedactor<'_> {
         StreamRedactor {
-            redactor: self.clone(),
+            redactor: self,
             pending: String::new(),
         }
+    }
+
+    /// [`Redactor::redact`] for text that was cut off: a tail that could be the start of a
+    /// secret is replaced too, since the rest of it was lost with the cut.
+    pub fn redact_cut(&self, text: &str) -> String {
+        let mut out = self.redact(text).into_owned();
+        let hold = self.held_back(&out);
+        if hold > 0 {
+            out.truncate(out.len() - hold);
+            out.push_str(REDACTED);
+        }
+        out
     }
 
     /// The longest suffix of `text` that is a proper prefix of some secret: text that must
@@ -89,12 +101,12 @@ impl Redactor {
 /// Redacts a text that arrives in fragments. Each [`StreamRedactor::push`] returns what can
 /// be shown now; [`StreamRedactor::finish`] returns the rest.
 #[derive(Debug, Clone)]
-pub struct StreamRedactor {
-    redactor: Redactor,
+pub struct StreamRedactor<'a> {
+    redactor: &'a Redactor,
     pending: String,
 }
 
-impl StreamRedactor {
+impl StreamRedactor<'_> {
     pub fn push(&mut self, fragment: &str) -> String {
         if self.redactor.is_empty() {
             return fragment.to_string();
@@ -152,6 +164,17 @@ mod tests {
         assert_eq!(s.push("ke"), "sk-like");
         assert_eq!(s.push(" sk"), " ");
         assert_eq!(s.finish(), "sk");
+    }
+
+    #[test]
+    fn a_secret_cut_off_at_the_end_is_redacted_too() {
+        let r = Redactor::new(["sk-live-0123456789"]);
+        assert_eq!(r.redact_cut("log: sk-live-01"), "log: [REDACTED]");
+        assert_eq!(
+            r.redact_cut("log: sk-live-0123456789 ok"),
+            "log: [REDACTED] ok"
+        );
+        assert_eq!(r.redact_cut("plain"), "plain");
     }
 
     #[test]

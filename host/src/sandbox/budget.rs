@@ -400,3 +400,62 @@ pub enum CallFailure {
     /// A trap or host fault, with wasmtime's full error chain.
     Trap(wasmtime::Error),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memories_and_tables_of_an_instance_count_together() {
+        let pool = Arc::new(MemoryPool::new(1 << 30));
+        let mut limiter = MemoryLimiter::new(100 << 20, pool.clone());
+        // Three memories of 40 MiB each: the third crosses the instance's 100 MiB.
+        assert!(limiter.memory_growing(0, 40 << 20, None).expect("ok"));
+        assert!(limiter.memory_growing(0, 40 << 20, None).expect("ok"));
+        assert!(!limiter.memory_growing(0, 40 << 20, None).expect("ok"));
+        assert!(limiter.flags.memory.load(Ordering::Relaxed));
+        // A table counts its elements too, and has its own ceiling.
+        assert!(limiter.table_growing(0, 1000, None).expect("ok"));
+        assert!(
+            !limiter
+                .table_growing(0, MAX_TABLE_ELEMENTS + 1, None)
+                .expect("ok")
+        );
+        assert_eq!(pool.used(), (80 << 20) + 1000 * TABLE_ELEMENT_BYTES);
+        drop(limiter);
+        assert_eq!(pool.used(), 0, "given back when the instance goes");
+    }
+
+    #[test]
+    fn the_pool_refuses_past_its_ceiling_and_says_so() {
+        let pool = Arc::new(MemoryPool::new(64 << 20));
+        let mut a = MemoryLimiter::new(256 << 20, pool.clone());
+        let mut b = MemoryLimiter::new(256 << 20, pool.clone());
+        assert!(a.memory_growing(0, 48 << 20, None).expect("ok"));
+        assert!(!b.memory_growing(0, 32 << 20, None).expect("ok"));
+        assert!(b.flags.host_memory.load(Ordering::Relaxed));
+        assert!(!b.flags.memory.load(Ordering::Relaxed));
+        drop(a);
+        assert!(
+            b.memory_growing(0, 32 << 20, None).expect("ok"),
+            "room again"
+        );
+    }
+
+    #[test]
+    fn each_limit_names_its_key_and_section() {
+        let text = |plugin: &str, limit| {
+            BudgetExceeded {
+                plugin: plugin.into(),
+                limit,
+            }
+            .to_string()
+        };
+        assert!(
+            text("p", Limit::HostResources(8)).contains("raise `host_resources` in [plugins.p]")
+        );
+        assert!(text("p", Limit::HostMemory(1 << 30)).contains("raise `memory_mib` in [host]"));
+        assert!(text("p.python", Limit::Fuel(1)).contains("in [plugins.p.python]"));
+        assert!(text("p", Limit::HeaderSet(32768)).contains("header set limit (32768 bytes"));
+    }
+}

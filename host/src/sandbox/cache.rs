@@ -78,7 +78,8 @@ impl ComponentCache {
     ) -> Result<(Component, CacheOutcome), E> {
         let Some(dir) = &self.dir else {
             let artifact = compile(wasm)?;
-            // SAFETY: produced just now by this engine.
+            // SAFETY: `compile` produced it just now for this engine's settings, in this
+            // process or in a child running this same binary on a private temporary folder.
             let component = unsafe { Component::deserialize(engine, &artifact)? };
             return Ok((component, CacheOutcome::Uncached));
         };
@@ -90,7 +91,7 @@ impl ComponentCache {
             return Ok((component, CacheOutcome::Hit));
         }
         let artifact = compile(wasm)?;
-        // SAFETY: produced just now by this engine.
+        // SAFETY: as above, produced just now by `compile` for this engine.
         let component = unsafe { Component::deserialize(engine, &artifact)? };
         let outcome = match write_entry(dir, &artifact_path, &seal_path, &artifact) {
             Ok(()) if found_entry => CacheOutcome::Replaced,

@@ -103,6 +103,7 @@ fn in_a_process(
     let mut child = Command::new(program)
         .args(args)
         .arg(if metered { "--metered" } else { "--unmetered" })
+        .arg("--")
         .arg(&input)
         .arg(&output)
         .stdin(Stdio::null())
@@ -110,6 +111,15 @@ fn in_a_process(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| io(&format!("cannot start {}", program.display()), e))?;
+    // Drained as it comes, so a chatty child never blocks on a full pipe.
+    let stderr = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            use std::io::Read as _;
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    });
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| io("cannot wait for it", e))? {
@@ -123,11 +133,7 @@ fn in_a_process(
         std::thread::sleep(POLL);
     };
     if !status.success() {
-        let mut stderr = String::new();
-        if let Some(mut pipe) = child.stderr.take() {
-            use std::io::Read as _;
-            let _ = pipe.read_to_string(&mut stderr);
-        }
+        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
         return Err(CompileError::Process(format!(
             "{status}: {}",
             stderr.trim()

@@ -320,21 +320,19 @@ fn chat_keeps_one_conversation_across_prompts() {
     let url = fake.base_url();
     let dir = tempfile::tempdir().expect("tempdir");
     let transcript = dir.path().join("chat.jsonl").display().to_string();
-    let mut child = std::process::Command::new(crate::support::wasmhost_bin())
-        .args([
-            "chat",
-            "--plugin",
-            "openai",
-            "--base-url",
-            &url,
-            "--transcript",
-            &transcript,
-        ])
-        .current_dir(dir.path())
-        .env("WASMHOST_PLUGIN_PATH", wasmhost_e2e::guests::PLUGIN_DIR)
-        .env("WASMHOST_CACHE_DIR", crate::support::cache_dir())
+    let args = [
+        "chat",
+        "--plugin",
+        "openai",
+        "--base-url",
+        &url,
+        "--api-key-env",
+        OPENAI_KEY.0,
+        "--transcript",
+        &transcript,
+    ];
+    let mut child = crate::support::wasmhost_command(&args, dir.path(), &[OPENAI_KEY])
         .env("XDG_DATA_HOME", dir.path())
-        .env(OPENAI_KEY.0, OPENAI_KEY.1)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

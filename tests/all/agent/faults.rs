@@ -116,7 +116,8 @@ fn fallback_takes_over_and_gets_only_its_own_key() {
     std::fs::write(
         dir.path().join("wasmhost.toml"),
         format!(
-            "[plugins.anthropic]\nconfig = {{ base-url = \"{}\" }}\n",
+            "[plugins.anthropic]\nbase_url = \"{}\"\n\
+             [plugins.anthropic.secret]\nenv = \"ANTHROPIC_API_KEY\"\n",
             fallback.base_url()
         ),
     )

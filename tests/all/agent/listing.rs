@@ -18,6 +18,8 @@ fn models_are_listed() {
             "anthropic",
             "--base-url",
             &url,
+            "--api-key-env",
+            "ANTHROPIC_API_KEY",
             "--refresh",
             "--json",
         ],

@@ -55,6 +55,15 @@ pub fn run_in(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> R
         full.extend(["--transcript", &t]);
     }
     full.extend(args);
+    // The fakes stand in for the providers' APIs: pointed at another server, a preset's
+    // key is sent only when it is named for it, as a user would name it.
+    for (plugin, (var, _)) in [("openai", OPENAI_KEY), ("anthropic", ANTHROPIC_KEY)] {
+        let primary = args.windows(2).any(|w| w == ["--plugin", plugin]);
+        let has_key = env.iter().any(|(k, _)| *k == var);
+        if primary && has_key && args.contains(&"--base-url") && !args.contains(&"--api-key-env") {
+            full.extend(["--api-key-env", var]);
+        }
+    }
     let output = wasmhost_env(&full, dir.path(), env);
     let events = stdout(&output)
         .lines()

@@ -3,7 +3,6 @@
 
 use super::{LOCAL, printed};
 use crate::support::{policy_dir, stderr, wasmhost_env};
-use wasmhost_e2e::guests;
 
 /// A component holding one core module with one function `body`.
 fn bomb(dir: &std::path::Path, name: &str, body: &str) -> String {
@@ -55,19 +54,51 @@ fn compile_bombs_are_refused_before_the_compiler_runs() {
 }
 
 #[test]
-fn compilation_has_a_deadline() {
-    // Any real compile takes longer than a millisecond: the deadline must fire and say so.
-    // The compiler runs in a child process, killed at the deadline.
-    let dir = policy_dir("[host.compile]\ntimeout_secs = 0.001\n");
-    let out = wasmhost_env(&["--no-cache", "inspect", guests::HOSTILE], dir.path(), &[]);
+fn compilation_has_a_deadline_that_kills_the_compiler() {
+    // Within every shape limit, and seconds to compile: the compiler process is killed at
+    // the one-second deadline.
+    let dir = policy_dir("[host.compile]\ntimeout_secs = 1\n");
+    let path = dir.path().join("slow.wasm");
+    std::fs::write(&path, crate::limits::slow_to_compile()).expect("write");
+    let path = path.to_str().expect("utf-8");
+    let out = wasmhost_env(&["--no-cache", "inspect", path], dir.path(), &[]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
-    assert!(
-        err.contains("compiling it took longer than 0.001 s"),
-        "{err}"
-    );
+    assert!(err.contains("compiling it took longer than 1 s"), "{err}");
     assert!(
         err.contains("raise `timeout_secs` in [host.compile]"),
+        "{err}"
+    );
+    // The same component within a roomy deadline compiles (so the limit is what stopped it).
+    let dir = policy_dir("[host.compile]\ntimeout_secs = 300\n");
+    let out = wasmhost_env(&["--no-cache", "inspect", path], dir.path(), &[]);
+    assert!(
+        stderr(&out).contains("is not a wasmhost plugin"),
+        "{}",
+        printed(&out)
+    );
+}
+
+#[test]
+fn tool_calls_per_response_are_capped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = wasmhost_env(
+        &[
+            "run",
+            "--plugin",
+            "hostile-provider",
+            "--base-url",
+            LOCAL,
+            "quadratic 30000",
+        ],
+        dir.path(),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
+    let err = stderr(&out);
+    assert!(err.contains("asked for more than 1024 tool calls"), "{err}");
+    assert!(
+        err.contains("raise `max_tool_calls` in [plugins.hostile-provider]"),
         "{err}"
     );
 }
@@ -77,7 +108,7 @@ fn many_tool_call_fragments_assemble_in_linear_time() {
     // 30,000 tool-call starts, then 30,000 fragments for the first: the quadratic
     // assembly took 14 s of host CPU here; the stream now costs what its size does. The
     // loop then reports 30,000 calls of an unknown tool, and stops at --max-turns 1.
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = policy_dir("[plugins.hostile-provider]\nmax_tool_calls = 40000\n");
     let transcript = dir.path().join("t.jsonl");
     let out = wasmhost_env(
         &[

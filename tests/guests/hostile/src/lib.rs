@@ -545,7 +545,5 @@ fn alloc_mb(mb: usize, hold_ms: u64) -> Result<String, ToolError> {
 
 /// Blocks on the WASI monotonic clock (not a busy loop, so the host sees an idle guest).
 fn sleep_ms(ms: u64) {
-    use wasip2::clocks::monotonic_clock::subscribe_duration;
-
-    subscribe_duration(ms.saturating_mul(1_000_000)).block();
+    std::thread::sleep(std::time::Duration::from_millis(ms));
 }

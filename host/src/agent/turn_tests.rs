@@ -1,0 +1,187 @@
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::*;
+use crate::BoxFuture;
+use crate::agent::EventCallback;
+use crate::chat::{FinishReason, Role, ToolSpec};
+
+/// Answers with the next of its scripted results; counts calls.
+struct Scripted {
+    replies: Mutex<Vec<Result<ChatResponse, ProviderError>>>,
+    calls: AtomicUsize,
+    /// Streams one text delta, then waits this long before answering.
+    stall: Option<Duration>,
+}
+
+impl Scripted {
+    fn new(replies: Vec<Result<ChatResponse, ProviderError>>) -> Self {
+        Self {
+            replies: Mutex::new(replies),
+            calls: AtomicUsize::new(0),
+            stall: None,
+        }
+    }
+}
+
+fn answer(message: Message) -> ChatResponse {
+    let finish_reason = if message.tool_calls.is_empty() {
+        FinishReason::Stop
+    } else {
+        FinishReason::ToolCalls
+    };
+    ChatResponse {
+        message,
+        finish_reason,
+        usage: None,
+        model: "m".into(),
+    }
+}
+
+impl ChatProvider for Scripted {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    fn respond<'a>(
+        &'a self,
+        _request: &'a ChatRequest,
+        on_event: Option<EventCallback<'a>>,
+    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
+        Box::pin(async move {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if let Some(stall) = self.stall {
+                if let Some(on_event) = on_event {
+                    on_event(&StreamEvent::TextDelta("partial".into()));
+                }
+                tokio::time::sleep(stall).await;
+            }
+            let mut replies = self.replies.lock().expect("lock");
+            if replies.is_empty() {
+                return Ok(answer(Message::text(Role::Assistant, "done")));
+            }
+            replies.remove(0)
+        })
+    }
+}
+
+/// Tools that take a moment and record how many ran at once.
+#[derive(Default)]
+struct Slow {
+    running: AtomicUsize,
+    most: AtomicUsize,
+    specs: Vec<ToolSpec>,
+}
+
+impl ToolBox for Slow {
+    fn specs(&self) -> &[ToolSpec] {
+        &self.specs
+    }
+
+    fn call<'a>(
+        &'a self,
+        name: &'a str,
+        _arguments: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            Ok(format!("{name} ok"))
+        })
+    }
+}
+
+fn calls(n: usize) -> Message {
+    let mut m = Message::text(Role::Assistant, "");
+    m.content.clear();
+    m.tool_calls = (0..n)
+        .map(|i| ToolCall {
+            id: format!("c{i}"),
+            name: format!("t{i}"),
+            arguments: "{}".into(),
+        })
+        .collect();
+    m
+}
+
+fn conversation() -> Transcript {
+    let mut t = Transcript::in_memory();
+    t.push(Message::text(Role::User, "go")).expect("push");
+    t
+}
+
+#[tokio::test]
+async fn parallel_tool_calls_are_capped_and_answered_in_order() {
+    let provider = Arc::new(Scripted::new(vec![Ok(answer(calls(10)))]));
+    let tools = Arc::new(Slow::default());
+    let agent = Agent::new(
+        vec![provider],
+        tools.clone(),
+        AgentConfig {
+            parallel_tools: 3,
+            stream: false,
+            ..AgentConfig::default()
+        },
+    );
+    let mut transcript = conversation();
+    agent.run(&mut transcript, &mut |_| {}).await.expect("run");
+    assert_eq!(
+        tools.most.load(Ordering::SeqCst),
+        3,
+        "never more than the cap at once"
+    );
+    let results: Vec<&str> = transcript
+        .messages()
+        .iter()
+        .filter_map(|m| m.tool_result.as_ref().map(|r| r.call_id.as_str()))
+        .collect();
+    let expected: Vec<String> = (0..10).map(|i| format!("c{i}")).collect();
+    assert_eq!(results, expected);
+}
+
+#[tokio::test]
+async fn a_limit_is_not_retried() {
+    let provider = Arc::new(Scripted::new(vec![Err(ProviderError::Limit {
+        message: "too big".into(),
+    })]));
+    let agent = Agent::new(
+        vec![provider.clone()],
+        Arc::new(Slow::default()),
+        AgentConfig {
+            stream: false,
+            ..AgentConfig::default()
+        },
+    );
+    let err = agent
+        .run(&mut conversation(), &mut |_| {})
+        .await
+        .expect_err("limit");
+    assert!(err.to_string().contains("limit: too big"), "{err}");
+    assert_eq!(provider.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_response_still_streaming_at_the_request_timeout_is_not_retried() {
+    let mut scripted = Scripted::new(Vec::new());
+    scripted.stall = Some(Duration::from_secs(5));
+    let provider = Arc::new(scripted);
+    let agent = Agent::new(
+        vec![provider.clone()],
+        Arc::new(Slow::default()),
+        AgentConfig {
+            request_timeout: Duration::from_millis(50),
+            ..AgentConfig::default()
+        },
+    );
+    let err = agent
+        .run(&mut conversation(), &mut |_| {})
+        .await
+        .expect_err("timeout");
+    assert!(
+        err.to_string().contains("still streaming after 0.05 s"),
+        "{err}"
+    );
+    assert_eq!(provider.calls.load(Ordering::SeqCst), 1, "not retried");
+}
