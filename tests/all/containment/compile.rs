@@ -1,7 +1,7 @@
 //! Class 7: host CPU outside every budget. Compilation is bounded (checked on the bytes,
 //! then a deadline) and stream assembly is linear.
 
-use super::{LOCAL, printed};
+use super::{hostile_run, printed};
 use crate::support::{policy_dir, stderr, wasmhost_env};
 
 /// A component holding one core module with one function `body`.
@@ -82,18 +82,7 @@ fn compilation_has_a_deadline_that_kills_the_compiler() {
 #[test]
 fn tool_calls_per_response_are_capped() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = wasmhost_env(
-        &[
-            "run",
-            "--plugin",
-            "hostile-provider",
-            "--base-url",
-            LOCAL,
-            "quadratic 30000",
-        ],
-        dir.path(),
-        &[],
-    );
+    let out = hostile_run(dir.path(), &["quadratic 30000"]);
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
     let err = stderr(&out);
     assert!(err.contains("asked for more than 1024 tool calls"), "{err}");
@@ -110,13 +99,9 @@ fn many_tool_call_fragments_assemble_in_linear_time() {
     // loop then reports 30,000 calls of an unknown tool, and stops at --max-turns 1.
     let dir = policy_dir("[plugins.hostile-provider]\nmax_tool_calls = 40000\n");
     let transcript = dir.path().join("t.jsonl");
-    let out = wasmhost_env(
+    let out = hostile_run(
+        dir.path(),
         &[
-            "run",
-            "--plugin",
-            "hostile-provider",
-            "--base-url",
-            LOCAL,
             "--max-turns",
             "1",
             "--json",
@@ -124,8 +109,6 @@ fn many_tool_call_fragments_assemble_in_linear_time() {
             transcript.to_str().expect("utf-8"),
             "quadratic 30000",
         ],
-        dir.path(),
-        &[],
     );
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
     let text = std::fs::read_to_string(&transcript).expect("transcript");

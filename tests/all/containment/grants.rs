@@ -1,7 +1,7 @@
 //! Class 9 and 10: a grant goes to the plugin it names (`--skills` to the skills plugin,
 //! not to every `--tool`), and a plugin creates no symbolic links in its folders.
 
-use super::{LOCAL, printed};
+use super::{hostile_run, printed};
 use crate::support::{policy_dir, stderr, stdout, wasmhost_env};
 
 fn skills_dir(root: &std::path::Path) -> std::path::PathBuf {
@@ -21,13 +21,9 @@ fn the_skills_folder_goes_to_the_skills_plugin_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let skills = skills_dir(dir.path());
     let transcript = dir.path().join("t.jsonl");
-    let out = wasmhost_env(
+    let out = hostile_run(
+        dir.path(),
         &[
-            "run",
-            "--plugin",
-            "hostile-provider",
-            "--base-url",
-            LOCAL,
             "--tool",
             "hostile",
             "--skills",
@@ -36,8 +32,6 @@ fn the_skills_folder_goes_to_the_skills_plugin_only() {
             transcript.to_str().expect("utf-8"),
             r#"call list_dir {"path": "/skills"}"#,
         ],
-        dir.path(),
-        &[],
     );
     assert!(out.status.success(), "{}", printed(&out));
     let text = std::fs::read_to_string(&transcript).expect("transcript");

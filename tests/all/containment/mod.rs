@@ -21,6 +21,13 @@ use crate::support::{stderr, stdout};
 /// provider wasmhost has no preset for goes nowhere until one is granted.
 pub const LOCAL: &str = "http://127.0.0.1:9/v1";
 
+/// `wasmhost run --plugin hostile-provider --base-url LOCAL ARGS…` in `dir`.
+pub fn hostile_run(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["run", "--plugin", "hostile-provider", "--base-url", LOCAL];
+    all.extend_from_slice(args);
+    crate::support::wasmhost_env(&all, dir, &[])
+}
+
 /// What a run printed, both streams, for assertion messages.
 pub fn printed(o: &std::process::Output) -> String {
     format!(

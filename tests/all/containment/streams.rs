@@ -2,16 +2,13 @@
 //! crossing one stops (or cuts) with a message naming the limit and its key, and a limit
 //! is not retried.
 
-use super::{LOCAL, printed};
-use crate::support::{policy_dir, stderr, wasmhost_env, wasmhost_measured};
+use super::{LOCAL, hostile_run, printed};
+use crate::support::{policy_dir, stderr, wasmhost_measured};
 
 const MIB: u64 = 1 << 20;
 
 fn run(policy: &str, args: &[&str]) -> std::process::Output {
-    let dir = policy_dir(policy);
-    let mut all = vec!["run", "--plugin", "hostile-provider", "--base-url", LOCAL];
-    all.extend_from_slice(args);
-    wasmhost_env(&all, dir.path(), &[])
+    hostile_run(policy_dir(policy).path(), args)
 }
 
 #[test]
@@ -94,21 +91,15 @@ fn a_drip_stops_at_the_event_limit_or_the_request_timeout_without_retries() {
 fn a_huge_tool_result_is_cut_and_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
     let transcript = dir.path().join("t.jsonl");
-    let out = wasmhost_env(
+    let out = hostile_run(
+        dir.path(),
         &[
-            "run",
-            "--plugin",
-            "hostile-provider",
-            "--base-url",
-            LOCAL,
             "--tool",
             "hostile",
             "--transcript",
             transcript.to_str().expect("utf-8"),
             r#"call big_result {"bytes": 60000000}"#,
         ],
-        dir.path(),
-        &[],
     );
     assert!(out.status.success(), "{}", printed(&out));
     let text = std::fs::read_to_string(&transcript).expect("transcript");

@@ -1,7 +1,7 @@
 //! Class 8: escape sequences from a model's answer, tool calls, tool results, plugin log
 //! lines and plugin descriptions are shown, never obeyed; `--json` stays exact.
 
-use super::{LOCAL, printed};
+use super::{hostile_run, printed};
 use crate::support::{policy_dir, stderr, stdout, wasmhost_env};
 
 /// Characters a terminal acts on (other than a line break), raw.
@@ -16,18 +16,7 @@ fn raw_controls(text: &str) -> Vec<char> {
 #[test]
 fn an_answer_a_tool_result_and_a_log_line_reach_the_terminal_escaped() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = wasmhost_env(
-        &[
-            "run",
-            "--plugin",
-            "hostile-provider",
-            "--base-url",
-            LOCAL,
-            "escape",
-        ],
-        dir.path(),
-        &[],
-    );
+    let out = hostile_run(dir.path(), &["escape"]);
     assert!(out.status.success(), "{}", printed(&out));
     let (o, e) = (stdout(&out), stderr(&out));
     assert!(
@@ -51,20 +40,7 @@ fn an_answer_a_tool_result_and_a_log_line_reach_the_terminal_escaped() {
     );
     assert!(!e.lines().any(|l| l.starts_with("[openai")), "{e}");
 
-    let out = wasmhost_env(
-        &[
-            "run",
-            "--plugin",
-            "hostile-provider",
-            "--base-url",
-            LOCAL,
-            "--tool",
-            "hostile",
-            "escape-tool escape",
-        ],
-        dir.path(),
-        &[],
-    );
+    let out = hostile_run(dir.path(), &["--tool", "hostile", "escape-tool escape"]);
     assert!(out.status.success(), "{}", printed(&out));
     let e = stderr(&out);
     assert!(
@@ -79,19 +55,7 @@ fn an_answer_a_tool_result_and_a_log_line_reach_the_terminal_escaped() {
 #[test]
 fn json_output_keeps_the_exact_text() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = wasmhost_env(
-        &[
-            "run",
-            "--plugin",
-            "hostile-provider",
-            "--base-url",
-            LOCAL,
-            "--json",
-            "escape",
-        ],
-        dir.path(),
-        &[],
-    );
+    let out = hostile_run(dir.path(), &["--json", "escape"]);
     assert!(out.status.success(), "{}", printed(&out));
     let o = stdout(&out);
     // Valid JSON, with C0 controls (ESC, BEL, CR) escaped by JSON itself; the text is
