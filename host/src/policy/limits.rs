@@ -6,10 +6,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// Fuel per call: far above what a tool or provider call needs (a provider's whole
-/// streamed response costs ~10 M), low enough that a runaway loop ends in seconds. How
-/// long exactly depends on the code: `just bench` measures a tight loop (the worst case,
-/// ~1 unit per instruction) at a few seconds on the reference machine; code that calls
-/// into the host burns it more slowly. The wall clock (below) stops either way.
+/// streamed response costs ~10 M), low enough that a runaway loop ends quickly. Fuel counts
+/// instructions (bulk memory operations per byte), so how long it lasts depends on the
+/// code: a tight loop spends 5e9 in 0.3–0.5 s on the reference machine (`just bench`),
+/// code that waits in host calls far more slowly, and then the wall clock stops it.
 pub const DEFAULT_FUEL: u64 = 5_000_000_000;
 
 /// Memory per instance: all its linear memories and tables together (a component may hold
