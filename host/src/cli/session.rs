@@ -32,8 +32,9 @@ pub struct SessionArgs {
     /// The API root, as the provider documents it (e.g. http://127.0.0.1:11434/v1).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// The environment variable (or .env entry) that holds the provider's key; needed for
-    /// a provider wasmhost has no preset for, unless wasmhost.toml grants one.
+    /// The environment variable (or .env entry) holding the key for this destination: needed
+    /// for a provider wasmhost has no preset for, or a preset pointed elsewhere with
+    /// --base-url (unless wasmhost.toml grants one).
     #[arg(long, value_name = "VAR")]
     pub api_key_env: Option<String>,
     /// A tool plugin to offer the model (repeatable).
