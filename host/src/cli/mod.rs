@@ -116,6 +116,9 @@ pub fn main() -> ExitCode {
             Command::Compile(_) => Ok(ExitCode::SUCCESS),
         }
     });
+    // A call stopped at its deadline may leave a thread blocked in the host (a FIFO opened
+    // from the other side never); exiting must not wait for it.
+    runtime.shutdown_timeout(EXIT_GRACE);
     match result {
         Ok(code) => code,
         Err(error) => {
@@ -128,6 +131,9 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+/// How long exiting waits for the runtime's threads.
+const EXIT_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// A mistake in how the command was invoked (exit code 2).
 #[derive(Debug, thiserror::Error)]
