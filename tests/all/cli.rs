@@ -214,3 +214,38 @@ fn inspect_every_shipped_provider_by_name() {
         );
     }
 }
+
+#[test]
+fn the_just_wrapper_needs_nothing_but_python_on_the_path() {
+    // A PATH with the system tools and cargo, but no `just`: the wrapper finds the one it
+    // installed under target/tools/, or installs it there, and runs the recipe.
+    let root = crate::support::repo_root();
+    let cargo_bin = std::env::var("CARGO_HOME")
+        .map(|h| format!("{h}/bin"))
+        .unwrap_or_else(|_| format!("{}/.cargo/bin", std::env::var("HOME").unwrap_or_default()));
+    let python = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, os; print(os.path.dirname(sys.executable))",
+        ])
+        .output()
+        .expect("python3");
+    let python_dir = String::from_utf8_lossy(&python.stdout).trim().to_string();
+    let path = format!("/usr/bin:/bin:{cargo_bin}:{python_dir}");
+    let out = std::process::Command::new(root.join("just"))
+        .arg("--list")
+        .env("PATH", &path)
+        .current_dir(&root)
+        .output()
+        .expect("./just runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("demo") && listed.contains("test"),
+        "{listed}"
+    );
+}
