@@ -242,3 +242,69 @@ fn run_python_script_errors_reach_the_caller_as_tool_errors() {
     let message = call["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("`..`"), "{message}");
 }
+
+#[test]
+fn a_large_catalog_is_listed_whole_in_order_and_paged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("skills");
+    // Created in reverse so directory order is not name order.
+    for i in (0..1_200).rev() {
+        write(
+            &root,
+            &format!("s{i:04}/SKILL.md"),
+            &format!("---\nname: s{i:04}\ndescription: Skill number {i}.\n---\nSteps.\n"),
+        );
+    }
+    // One official-style skill whose description is over the 1,024 limit.
+    let long = "Use this skill when working with documents. ".repeat(24);
+    write(
+        &root,
+        "zz-verbose/SKILL.md",
+        &format!(
+            "---\nname: zz-verbose\ndescription: {}\n---\nSteps.\n",
+            long.trim()
+        ),
+    );
+    let skills = root.to_string_lossy().into_owned();
+    let list = |args: &str| -> Value {
+        let out = wasmhost(
+            &["call", "skills", "list_skills", args, "--skills", &skills],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).expect("json")
+    };
+    let first = list("{}");
+    assert_eq!(first["total"], 1_201, "every skill counted, none dropped");
+    assert_eq!(first["skills"][0]["name"], "s0000");
+    assert_eq!(first["next_offset"], 500);
+    assert!(
+        first["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("offset 500"))
+    );
+    let last = list(r#"{"offset": 1000, "limit": 500}"#);
+    assert_eq!(last["skills"].as_array().map(Vec::len), Some(201));
+    assert_eq!(last["skills"][200]["name"], "zz-verbose");
+    // Served despite the long description, with the problem reported.
+    let out = wasmhost(
+        &[
+            "call",
+            "skills",
+            "get_skill",
+            r#"{"name": "zz-verbose"}"#,
+            "--skills",
+            &skills,
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // `skills check` stays strict about it.
+    let check = wasmhost(&["skills", "check", &skills], dir.path());
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    assert!(
+        stdout(&check).contains("`description` is 1055 characters long"),
+        "{}",
+        stdout(&check)
+    );
+}

@@ -144,6 +144,36 @@ async fn main() {
         ratio(list, list_native),
     ));
 
+    // Every one of 10,000 skills is read, parsed and sorted (the first page returned).
+    let many = scratch.path().join("skills-10k");
+    skills_tree(&many, 10_000);
+    let many_tool = skills_plugin(&sandbox, &many, PythonMode::Sandboxed);
+    let first = many_tool
+        .call("list_skills", "{}")
+        .await
+        .expect("host")
+        .expect("tool");
+    let total = serde_json::from_str::<serde_json::Value>(&first).expect("json")["total"].clone();
+    assert_eq!(total, 10_001, "every skill is counted");
+    let list_many = timed(5, &many_tool, "list_skills", "{}").await;
+    let many_native = native(5, || {
+        let mut n = 0;
+        for entry in std::fs::read_dir(&many).expect("dir").flatten() {
+            let folder = entry.file_name().to_string_lossy().into_owned();
+            if let Ok(text) = std::fs::read_to_string(entry.path().join("SKILL.md")) {
+                let parsed = skill_manifest::parse_skill_md(&folder, &text);
+                n += usize::from(parsed.frontmatter.is_some());
+            }
+        }
+        std::hint::black_box(n);
+    });
+    rows.push((
+        "list_skills, 10,000 skills".into(),
+        ms(list_many),
+        format!("native walk+parse {}", ms(many_native)),
+        ratio(list_many, many_native),
+    ));
+
     let get = timed(21, &tool, "get_skill", r#"{"name":"big-skill"}"#).await;
     let get_native = native(21, || {
         let text = std::fs::read_to_string(tree.join("big-skill/SKILL.md")).expect("read");

@@ -279,7 +279,8 @@ async fn system_prompt(args: &SessionArgs, tools: &PluginToolBox) -> String {
     prompt
 }
 
-/// The skills' names and descriptions, within the budget, for progressive disclosure.
+/// The skills' names and descriptions, within the budget, for progressive disclosure: in
+/// name order, as many as fit whole, then how many more there are and how to see them.
 async fn skills_catalog(tools: &PluginToolBox) -> Option<String> {
     let plugin = tools.plugin_for("list_skills")?;
     let listing = plugin.call("list_skills", "{}").await.ok()?.ok()?;
@@ -288,24 +289,32 @@ async fn skills_catalog(tools: &PluginToolBox) -> Option<String> {
     if skills.is_empty() {
         return None;
     }
+    let total = parsed["total"]
+        .as_u64()
+        .and_then(|t| usize::try_from(t).ok())
+        .unwrap_or(skills.len());
     let mut text = String::from(
         "Skills are available. Each is a folder of instructions for one kind of task. When a \
          task matches one, call get_skill with its name and follow its instructions.\n",
     );
-    for (i, skill) in skills.iter().enumerate() {
+    let mut shown = 0;
+    for skill in skills {
         let line = format!(
             "- {}: {}\n",
             skill["name"].as_str().unwrap_or("?"),
             skill["description"].as_str().unwrap_or("")
         );
         if text.len() + line.len() > SKILLS_CATALOG_BUDGET {
-            text.push_str(&format!(
-                "- … and {} more: call list_skills.\n",
-                skills.len() - i
-            ));
             break;
         }
         text.push_str(&line);
+        shown += 1;
+    }
+    if shown < total {
+        text.push_str(&format!(
+            "- … and {} more: call list_skills (with a query to search them) to see them.\n",
+            total - shown
+        ));
     }
     Some(text)
 }

@@ -19,8 +19,17 @@ pub const SKILLS_ROOT: &str = "/skills";
 pub const NO_SKILLS_FOLDER: &str = "no skills folder is granted to this plugin: run with \
                                     --skills DIR or grant a folder in wasmhost.toml";
 
-/// The most folders one `list_skills` examines; past it the listing says it stopped.
-pub const MAX_SKILLS: usize = 500;
+/// Skills one `list_skills` page shows by default; every skill is reachable with `offset`
+/// (or found with `query`), and a page says how to get the next.
+pub const DEFAULT_PAGE: usize = 500;
+
+/// The largest page a caller may ask for: ~1 MiB of names and descriptions, what the host
+/// hands a model in one tool result.
+pub const MAX_PAGE: usize = 4_000;
+
+/// Problems one listing reports in full; the rest are counted, and `wasmhost skills check`
+/// shows them all.
+pub const MAX_LISTED_PROBLEMS: usize = 100;
 
 /// The most file paths `get_skill` lists for one skill.
 pub const MAX_LISTED_FILES: usize = 200;
@@ -34,8 +43,38 @@ const MAX_WALK_ENTRIES: usize = 5_000;
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct Listing {
+    /// This page of the usable skills (that match the query), sorted by name.
     pub skills: Vec<Summary>,
+    /// How many usable skills (that match the query) there are in all.
+    pub total: usize,
+    /// Where this page starts in the sorted list.
+    pub offset: usize,
+    /// Where the next page starts, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
+    /// What was left out and how to reach it, when anything was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub problems: Vec<ListedProblem>,
+}
+
+/// Which part of the catalog to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Only skills whose name or description contains this (case-insensitive).
+    pub query: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self {
+            query: None,
+            offset: 0,
+            limit: DEFAULT_PAGE,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -134,12 +173,13 @@ fn read_skill_md(dir: &Path, name: &str) -> Outcome<String> {
     read_text(&located)
 }
 
-/// `list_skills`: every usable skill, sorted by name, and what is wrong with the others.
-pub fn list(root: &Path) -> Outcome<Listing> {
+/// `list_skills`: the usable skills, sorted by name (one page of them), and what is wrong
+/// with the others. Every folder is examined, whatever their number, so `total` and the
+/// order are the whole catalog's.
+pub fn list(root: &Path, page: &Page) -> Outcome<Listing> {
     check_root(root)?;
     let entries = fs::read_dir(root)
         .map_err(|e| Failure::Failed(format!("cannot list the skills folder: {e}")))?;
-    let mut skills = Vec::new();
     let mut problems = Vec::new();
     let mut problem = |skill: &str, message: String| {
         problems.push(ListedProblem {
@@ -147,7 +187,7 @@ pub fn list(root: &Path) -> Outcome<Listing> {
             message,
         })
     };
-    let mut examined = 0;
+    let mut folders = Vec::new();
     for entry in entries {
         let entry =
             entry.map_err(|e| Failure::Failed(format!("cannot list the skills folder: {e}")))?;
@@ -169,17 +209,16 @@ pub fn list(root: &Path) -> Outcome<Listing> {
             problem(&folder, format!("symlinks are not followed: {folder}"));
             continue;
         }
-        if !kind.is_dir() {
-            continue;
+        if kind.is_dir() {
+            folders.push(folder);
         }
-        examined += 1;
-        if examined > MAX_SKILLS {
-            problem(
-                &folder,
-                format!("more than {MAX_SKILLS} folders; the rest were not examined"),
-            );
-            break;
-        }
+    }
+    // Sorted before anything is read, so the catalog is the same whatever the directory
+    // order.
+    folders.sort();
+    let query = page.query.as_deref().map(str::to_lowercase);
+    let mut skills = Vec::new();
+    for folder in folders {
         let text = match read_skill_md(&root.join(&folder), &folder) {
             Ok(text) => text,
             Err(failure) => {
@@ -189,25 +228,62 @@ pub fn list(root: &Path) -> Outcome<Listing> {
         };
         let parsed = parse_skill_md(&folder, &text);
         for p in &parsed.problems {
-            problem(&folder, p.render(SKILL_FILE));
+            problem(&folder, p.as_loaded().render(SKILL_FILE));
         }
-        if parsed.has_errors() {
+        if parsed.blocks_loading() {
             continue;
         }
         let description = parsed
             .frontmatter
             .map(|fm| fm.description)
             .unwrap_or_default();
-        skills.push(Summary {
-            path: root.join(&folder).display().to_string(),
-            name: folder,
-            description,
+        let matches = query.as_deref().is_none_or(|q| {
+            folder.to_lowercase().contains(q) || description.to_lowercase().contains(q)
         });
+        if matches {
+            skills.push(Summary {
+                path: root.join(&folder).display().to_string(),
+                name: folder,
+                description,
+            });
+        }
     }
-    skills.sort_by(|a, b| a.name.cmp(&b.name));
     // Stable: one skill's problems keep their line order.
     problems.sort_by(|a, b| a.skill.cmp(&b.skill));
-    Ok(Listing { skills, problems })
+    Ok(paged(skills, problems, page))
+}
+
+/// One page of `skills`, with the totals and a note on what the page left out.
+fn paged(skills: Vec<Summary>, mut problems: Vec<ListedProblem>, page: &Page) -> Listing {
+    let total = skills.len();
+    let offset = page.offset.min(total);
+    let shown: Vec<Summary> = skills.into_iter().skip(offset).take(page.limit).collect();
+    let end = offset + shown.len();
+    let next_offset = (end < total).then_some(end);
+    let mut notes = Vec::new();
+    if let Some(next) = next_offset {
+        notes.push(format!(
+            "skills {} to {end} of {total} are shown; call list_skills with offset {next} for \
+             the next page, or with a query to search names and descriptions",
+            offset + 1
+        ));
+    }
+    if problems.len() > MAX_LISTED_PROBLEMS {
+        let more = problems.len() - MAX_LISTED_PROBLEMS;
+        problems.truncate(MAX_LISTED_PROBLEMS);
+        notes.push(format!(
+            "{more} more problems are not listed; `wasmhost skills check` on the folder shows \
+             them all"
+        ));
+    }
+    Listing {
+        skills: shown,
+        total,
+        offset,
+        next_offset,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+        problems,
+    }
 }
 
 /// A skill that passed every check: safe to describe and to serve files from.
@@ -226,11 +302,11 @@ fn open(root: &Path, name: &str) -> Outcome<OpenSkill> {
     let dir = skill_dir(root, name)?;
     let text = read_skill_md(&dir, name)?;
     let parsed = parse_skill_md(name, &text);
-    if parsed.has_errors() {
+    if parsed.blocks_loading() {
         let problems: Vec<String> = parsed
             .problems
             .iter()
-            .filter(|p| p.severity == Severity::Error)
+            .filter(|p| p.severity == Severity::Error && !p.tolerable)
             .map(|p| p.render(&format!("{name}/{SKILL_FILE}")))
             .collect();
         return Err(Failure::Failed(format!(

@@ -37,10 +37,12 @@ const LIST_SKILLS_DESCRIPTION: &str = "\
 List the skills available to you. A skill is a folder of expert instructions (SKILL.md), \
 often with scripts and reference files, for one kind of task. Call this when a task might \
 match a skill, then call get_skill with the best match's name. Returns JSON: \
-{\"skills\": [{\"name\", \"description\", \"path\"}], \"problems\": [{\"skill\", \"message\"}]}, \
-skills sorted by name. A skill without a description is an older-style skill: judge it by \
-its name. `problems` lists skills that could not be loaded and why; tell the user about \
-them if they matter.";
+{\"skills\": [{\"name\", \"description\", \"path\"}], \"total\", \"offset\", \
+\"next_offset\" (when more follow), \"note\" (what was left out and how to get it), \
+\"problems\": [{\"skill\", \"message\"}]}, skills sorted by name, 500 a page by default. \
+`query` keeps the skills whose name or description contains it. A skill without a \
+description is an older-style skill: judge it by its name. `problems` lists skills that \
+could not be loaded and why; tell the user about them if they matter.";
 
 const GET_SKILL_DESCRIPTION: &str = "\
 Load one skill's instructions before doing a task it covers. Returns JSON: {\"name\", \
@@ -70,7 +72,23 @@ pub fn specs() -> Vec<Spec> {
             description: LIST_SKILLS_DESCRIPTION,
             schema: json!({
                 "type": "object",
-                "properties": {},
+                "properties": {
+                    "query": {
+                        "type": "string",
+                        "description": "Only skills whose name or description contains this (case-insensitive)."
+                    },
+                    "offset": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "Where the page starts in the sorted list (next_offset of the previous page)."
+                    },
+                    "limit": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": catalog::MAX_PAGE,
+                        "description": "Skills per page (default 500)."
+                    }
+                },
                 "additionalProperties": false
             }),
         },
@@ -112,7 +130,11 @@ pub fn specs() -> Vec<Spec> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NoArgs {}
+struct ListArgs {
+    query: Option<String>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,8 +181,20 @@ fn to_json(value: &impl serde::Serialize) -> Outcome<String> {
 pub fn call(root: &Path, name: &str, arguments: &str, host: &mut dyn Host) -> Outcome<String> {
     match name {
         LIST_SKILLS => {
-            let NoArgs {} = parse(name, arguments)?;
-            let listing = catalog::list(root)?;
+            let args: ListArgs = parse(name, arguments)?;
+            let limit = args.limit.unwrap_or(catalog::DEFAULT_PAGE);
+            if limit == 0 || limit > catalog::MAX_PAGE {
+                return Err(Failure::InvalidArguments(format!(
+                    "{name}: `limit` must be from 1 to {}",
+                    catalog::MAX_PAGE
+                )));
+            }
+            let page = catalog::Page {
+                query: args.query.filter(|q| !q.trim().is_empty()),
+                offset: args.offset.unwrap_or(0),
+                limit,
+            };
+            let listing = catalog::list(root, &page)?;
             for problem in &listing.problems {
                 host.warn(&format!("skill `{}`: {}", problem.skill, problem.message));
             }

@@ -91,10 +91,11 @@ impl Reader<'_> {
         if chars == 0 {
             self.error(node, format!("`{key}` is empty"));
         } else if chars > max {
-            self.error(
-                node,
+            let line = self.line(node);
+            self.problems.push(Problem::tolerable_error(
+                line,
                 format!("`{key}` is {chars} characters long; the limit is {max}"),
-            );
+            ));
         }
         Some(text)
     }

@@ -106,6 +106,10 @@ pub struct Problem {
     pub line: usize,
     pub severity: Severity,
     pub message: String,
+    /// An error of the convention that agents loading skills tolerate (a field over its
+    /// length limit): `skills check` reports it as an error, a loader serves the skill
+    /// and warns.
+    pub tolerable: bool,
 }
 
 impl Problem {
@@ -114,6 +118,7 @@ impl Problem {
             line,
             severity: Severity::Error,
             message: message.into(),
+            tolerable: false,
         }
     }
 
@@ -122,6 +127,31 @@ impl Problem {
             line,
             severity: Severity::Warning,
             message: message.into(),
+            tolerable: false,
+        }
+    }
+
+    /// An error a loader may tolerate (see [`Problem::tolerable`]).
+    pub(crate) fn tolerable_error(line: usize, message: impl Into<String>) -> Self {
+        Problem {
+            tolerable: true,
+            ..Problem::error(line, message)
+        }
+    }
+
+    /// The problem as a loader reports it: a tolerable error becomes a warning that says
+    /// the skill is served anyway.
+    pub fn as_loaded(&self) -> Problem {
+        if !self.tolerable || self.severity != Severity::Error {
+            return self.clone();
+        }
+        Problem {
+            severity: Severity::Warning,
+            message: format!(
+                "{} (served anyway; `wasmhost skills check` reports it as an error)",
+                self.message
+            ),
+            ..self.clone()
         }
     }
 
@@ -153,9 +183,17 @@ pub struct ParsedSkill<'a> {
 }
 
 impl ParsedSkill<'_> {
-    /// True when at least one problem is an error: the skill must not be offered.
+    /// True when at least one problem is an error (what `skills check` fails on).
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(|p| p.severity == Severity::Error)
+    }
+
+    /// True when an error keeps the skill from being served at all; tolerable errors (a
+    /// description over its length limit) do not, as in the agents that load skills.
+    pub fn blocks_loading(&self) -> bool {
+        self.problems
+            .iter()
+            .any(|p| p.severity == Severity::Error && !p.tolerable)
     }
 
     /// True for a usable file without frontmatter, known by its folder name alone.

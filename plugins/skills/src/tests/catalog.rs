@@ -33,8 +33,71 @@ fn empty_folder_lists_nothing() {
     let f = Fixture::new();
     assert_eq!(
         f.json(LIST_SKILLS, "{}"),
-        json!({"skills": [], "problems": []})
+        json!({"skills": [], "total": 0, "offset": 0, "problems": []})
     );
+}
+
+#[test]
+fn every_skill_is_listed_in_order_a_page_at_a_time() {
+    let f = Fixture::new();
+    // More than a page, created out of order.
+    for i in (0..1_203).rev() {
+        f.skill(&format!("skill-{i:04}"), &format!("Does job {i}."));
+    }
+    let first = f.json(LIST_SKILLS, "{}");
+    assert_eq!(first["total"], 1_203);
+    let names: Vec<&str> = first["skills"]
+        .as_array()
+        .expect("skills")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), crate::catalog::DEFAULT_PAGE);
+    assert_eq!(names[0], "skill-0000");
+    assert_eq!(names[499], "skill-0499");
+    assert_eq!(first["next_offset"], 500);
+    let note = first["note"]
+        .as_str()
+        .expect("a note says what was left out");
+    assert!(note.contains("skills 1 to 500 of 1203"), "{note}");
+    assert!(note.contains("offset 500"), "{note}");
+    // The last page has no next_offset and no note.
+    let last = f.json(LIST_SKILLS, r#"{"offset": 1000, "limit": 500}"#);
+    assert_eq!(last["skills"].as_array().map(Vec::len), Some(203));
+    assert_eq!(last["skills"][0]["name"], "skill-1000");
+    assert!(
+        last.get("next_offset").is_none() && last.get("note").is_none(),
+        "{last}"
+    );
+    // A query searches names and descriptions over the whole catalog.
+    let found = f.json(LIST_SKILLS, r#"{"query": "JOB 1202"}"#);
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["skills"][0]["name"], "skill-1202");
+    // Out-of-range limits are refused with the range.
+    let bad = crate::tools::call(
+        f.root(),
+        LIST_SKILLS,
+        r#"{"limit": 0}"#,
+        &mut FakeHost::default(),
+    );
+    assert!(failure(bad).message().contains("from 1 to"));
+}
+
+#[test]
+fn a_description_over_the_limit_is_served_with_a_warning() {
+    // The official example skills include one of 1,068 characters: agents load it.
+    let f = Fixture::new();
+    let long = "Long. ".repeat(180);
+    f.skill("verbose", long.trim());
+    let listing = f.json(LIST_SKILLS, "{}");
+    assert_eq!(listing["skills"][0]["name"], "verbose");
+    let problem = listing["problems"][0]["message"].as_str().expect("warned");
+    assert!(
+        problem.contains("`description` is 1079 characters long; the limit is 1024"),
+        "{problem}"
+    );
+    let doc = f.json(GET_SKILL, r#"{"name": "verbose"}"#);
+    assert_eq!(doc["description"], long.trim());
 }
 
 #[test]
