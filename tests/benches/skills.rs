@@ -86,6 +86,19 @@ fn native(n: usize, mut f: impl FnMut()) -> Duration {
 }
 
 /// A folder of `count` small skills, one of which has a 1 MiB SKILL.md and a 1 MiB file.
+/// What `list_skills` does, natively: read and parse every SKILL.md.
+fn walk_and_parse(root: &Path) {
+    let mut n = 0;
+    for entry in std::fs::read_dir(root).expect("dir").flatten() {
+        let folder = entry.file_name().to_string_lossy().into_owned();
+        if let Ok(text) = std::fs::read_to_string(entry.path().join("SKILL.md")) {
+            let parsed = skill_manifest::parse_skill_md(&folder, &text);
+            n += usize::from(parsed.frontmatter.is_some());
+        }
+    }
+    std::hint::black_box(n);
+}
+
 fn skills_tree(root: &Path, count: usize) {
     for i in 0..count {
         let dir = root.join(format!("skill-{i:04}"));
@@ -126,17 +139,7 @@ async fn main() {
     let tool = skills_plugin(&sandbox, &tree, PythonMode::Sandboxed);
     timed(3, &tool, "list_skills", "{}").await;
     let list = timed(21, &tool, "list_skills", "{}").await;
-    let list_native = native(21, || {
-        let mut n = 0;
-        for entry in std::fs::read_dir(&tree).expect("dir").flatten() {
-            let folder = entry.file_name().to_string_lossy().into_owned();
-            if let Ok(text) = std::fs::read_to_string(entry.path().join("SKILL.md")) {
-                let parsed = skill_manifest::parse_skill_md(&folder, &text);
-                n += usize::from(parsed.frontmatter.is_some());
-            }
-        }
-        std::hint::black_box(n);
-    });
+    let list_native = native(21, || walk_and_parse(&tree));
     rows.push((
         "list_skills, 1,000 skills".into(),
         ms(list),
@@ -156,17 +159,7 @@ async fn main() {
     let total = serde_json::from_str::<serde_json::Value>(&first).expect("json")["total"].clone();
     assert_eq!(total, 10_001, "every skill is counted");
     let list_many = timed(5, &many_tool, "list_skills", "{}").await;
-    let many_native = native(5, || {
-        let mut n = 0;
-        for entry in std::fs::read_dir(&many).expect("dir").flatten() {
-            let folder = entry.file_name().to_string_lossy().into_owned();
-            if let Ok(text) = std::fs::read_to_string(entry.path().join("SKILL.md")) {
-                let parsed = skill_manifest::parse_skill_md(&folder, &text);
-                n += usize::from(parsed.frontmatter.is_some());
-            }
-        }
-        std::hint::black_box(n);
-    });
+    let many_native = native(5, || walk_and_parse(&many));
     rows.push((
         "list_skills, 10,000 skills".into(),
         ms(list_many),
