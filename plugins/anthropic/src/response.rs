@@ -89,6 +89,29 @@ pub fn malformed(what: &str, text: &str, error: impl std::fmt::Display) -> Provi
     ))
 }
 
+/// What goes between two text blocks of one answer so they read as the paragraphs they
+/// are ("…information." and "I found…" are separate blocks, not one sentence): a blank
+/// line, less whatever line breaks the first already ends with.
+pub fn block_separator(before: &str) -> &'static str {
+    if before.is_empty() || before.ends_with("\n\n") {
+        ""
+    } else if before.ends_with('\n') {
+        "\n"
+    } else {
+        "\n\n"
+    }
+}
+
+/// The text blocks of an answer as one text, their boundaries kept.
+fn join_text_blocks<'a>(blocks: impl IntoIterator<Item = &'a str>) -> String {
+    let mut text = String::new();
+    for block in blocks.into_iter().filter(|b| !b.is_empty()) {
+        text.push_str(block_separator(&text));
+        text.push_str(block);
+    }
+    text
+}
+
 /// A whole (non-streamed) message; `model` is reported if the API names none.
 pub fn parse_message(body: &[u8], model: &str) -> Result<ChatResponse, ProviderError> {
     let text = String::from_utf8_lossy(body);
@@ -120,7 +143,7 @@ pub fn parse_message(body: &[u8], model: &str) -> Result<ChatResponse, ProviderE
             _ => {}
         }
     }
-    let text = texts.concat();
+    let text = join_text_blocks(texts);
     Ok(ChatResponse {
         message: Message {
             role: Role::Assistant,
@@ -183,6 +206,19 @@ pub fn parse_models(body: &[u8]) -> Result<ModelPage, ProviderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn separate_text_blocks_stay_separate_paragraphs() {
+        assert_eq!(
+            join_text_blocks(["I looked up the information.", "I found three results."]),
+            "I looked up the information.\n\nI found three results."
+        );
+        assert_eq!(
+            join_text_blocks(["a\n", "b", "", "c\n\n", "d"]),
+            "a\n\nb\n\nc\n\nd"
+        );
+        assert_eq!(join_text_blocks(["only"]), "only");
+    }
 
     #[test]
     fn text_and_tool_use_blocks() {

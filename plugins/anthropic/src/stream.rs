@@ -19,7 +19,7 @@ use provider_kit::stream::EventHandler;
 use serde_json::Value;
 
 use crate::errors::{self, ApiError};
-use crate::response::{WireUsage, finish_reason, malformed};
+use crate::response::{WireUsage, block_separator, finish_reason, malformed};
 
 /// The stream state machine.
 #[derive(Debug, Default)]
@@ -28,6 +28,11 @@ pub struct MessageStream {
     stop_reason: Option<String>,
     /// Open tool-use blocks by index: whether any argument text was sent.
     tool_blocks: BTreeMap<u32, bool>,
+    /// The end of the text sent so far (its last two characters), to separate the next
+    /// text block from it like `response::block_separator` does.
+    text_tail: String,
+    /// A new text block began after earlier text: it is separated once it has text.
+    separate: bool,
     done: bool,
 }
 
@@ -50,7 +55,10 @@ impl MessageStream {
                     .get("content_block")
                     .ok_or(Malformed("no `content_block`"))?;
                 match block.get("type").and_then(Value::as_str) {
-                    Some("text") => push_text(out, block.get("text")),
+                    Some("text") => {
+                        self.separate = !self.text_tail.is_empty();
+                        self.push_text(out, block.get("text"));
+                    }
                     Some("tool_use") => {
                         let id = string(block, "id")?;
                         let name = string(block, "name")?;
@@ -69,7 +77,7 @@ impl MessageStream {
                 let index = index_of(event)?;
                 let delta = event.get("delta").ok_or(Malformed("no `delta`"))?;
                 match delta.get("type").and_then(Value::as_str) {
-                    Some("text_delta") => push_text(out, delta.get("text")),
+                    Some("text_delta") => self.push_text(out, delta.get("text")),
                     Some("input_json_delta") => {
                         let json = string(delta, "partial_json")?;
                         if let (Some(sent), false) =
@@ -153,9 +161,28 @@ fn usage_of(usage: &Value) -> Result<WireUsage, Malformed> {
     })
 }
 
-fn push_text(out: &mut Vec<StreamEvent>, text: Option<&Value>) {
-    if let Some(text) = text.and_then(Value::as_str).filter(|t| !t.is_empty()) {
+impl MessageStream {
+    /// Relays a piece of text, after the separator a new block owes the text before it.
+    fn push_text(&mut self, out: &mut Vec<StreamEvent>, text: Option<&Value>) {
+        let Some(text) = text.and_then(Value::as_str).filter(|t| !t.is_empty()) else {
+            return;
+        };
+        if std::mem::take(&mut self.separate) {
+            let separator = block_separator(&self.text_tail);
+            if !separator.is_empty() {
+                out.push(StreamEvent::TextDelta(separator.to_owned()));
+            }
+        }
         out.push(StreamEvent::TextDelta(text.to_owned()));
+        self.text_tail.push_str(text);
+        let keep = self
+            .text_tail
+            .chars()
+            .rev()
+            .take(2)
+            .map(char::len_utf8)
+            .sum::<usize>();
+        self.text_tail.drain(..self.text_tail.len() - keep);
     }
 }
 

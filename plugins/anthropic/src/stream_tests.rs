@@ -10,6 +10,7 @@ const TEXT: &[u8] = include_bytes!("../fixtures/text.sse");
 const TOOL_USE: &[u8] = include_bytes!("../fixtures/tool_use.sse");
 const ERROR: &[u8] = include_bytes!("../fixtures/error.sse");
 const CUT: &[u8] = include_bytes!("../fixtures/cut.sse");
+const TWO_TEXT_BLOCKS: &[u8] = include_bytes!("../fixtures/two_text_blocks.sse");
 
 fn run(body: &[u8], chunk: usize) -> Transcript {
     collect(EventStream::new(
@@ -43,6 +44,21 @@ fn text_with_pings_then_usage_then_finish() {
             ],
             error: None,
         }
+    );
+}
+
+#[test]
+fn separate_text_blocks_are_separate_paragraphs() {
+    // An empty block between them adds nothing; the separator comes only with new text.
+    let transcript = transcript(TWO_TEXT_BLOCKS);
+    assert_eq!(transcript.error, None);
+    assert_eq!(
+        &transcript.events[..3],
+        [
+            text("I looked up the information."),
+            text("\n\n"),
+            text("I found three results."),
+        ]
     );
 }
 

@@ -414,3 +414,32 @@ fn a_tool_overrun_goes_back_to_the_model() {
         "{spin_result:#}"
     );
 }
+
+#[test]
+fn anthropic_text_blocks_stay_separate_paragraphs() {
+    for stream in [true, false] {
+        let reply = || {
+            Reply::chat("I looked up the information.").with_text_block("I found three results.")
+        };
+        let fake = FakeAnthropic::start(vec![reply()]);
+        let url = fake.base_url();
+        let mut args = vec![
+            "--plugin",
+            "anthropic",
+            "--base-url",
+            &url,
+            "what did you find?",
+        ];
+        if !stream {
+            args.push("--no-stream");
+        }
+        let r = run(&args, &[ANTHROPIC_KEY]);
+        assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+        fake.assert_no_violations();
+        assert_eq!(
+            r.final_text(),
+            "I looked up the information.\n\nI found three results.",
+            "stream: {stream}"
+        );
+    }
+}

@@ -58,6 +58,9 @@ pub(crate) enum Kind {
 pub struct ChatReply {
     /// The assistant's text; empty means no text at all (no text block, `content: null`).
     pub text: String,
+    /// Further text blocks after the first (Anthropic answers in several); a dialect with
+    /// one text field (OpenAI) sends no such reply.
+    pub more_text: Vec<String>,
     /// Tool calls, in order, after the text.
     pub tool_calls: Vec<ToolCall>,
     /// Token counts; [`Usage::default`] when not given.
@@ -205,6 +208,14 @@ impl Reply {
     }
 
     /// Adds a response header (e.g. `retry-after`), to any kind of reply.
+    /// Adds a text block after the text (Anthropic only).
+    pub fn with_text_block(mut self, text: &str) -> Self {
+        self.chat_mut("with_text_block")
+            .more_text
+            .push(text.to_string());
+        self
+    }
+
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self

@@ -29,12 +29,15 @@ fn input(tool_call: &ToolCall) -> Value {
 }
 
 fn blocks(reply: &ChatReply) -> Vec<Value> {
-    let text = (!reply.text.is_empty()).then(|| json!({ "type": "text", "text": reply.text }));
+    let texts = std::iter::once(&reply.text)
+        .chain(&reply.more_text)
+        .filter(|t| !t.is_empty())
+        .map(|t| json!({ "type": "text", "text": t }));
     let tools = reply
         .tool_calls
         .iter()
         .map(|c| json!({ "type": "tool_use", "id": c.id, "name": c.name, "input": input(c) }));
-    text.into_iter().chain(tools).collect()
+    texts.chain(tools).collect()
 }
 
 fn message(reply: &ChatReply, call: &Call, content: Vec<Value>) -> Value {
@@ -86,8 +89,11 @@ pub(crate) fn chat_events(reply: &ChatReply, call: &Call) -> Vec<String> {
         ));
         index += 1;
     };
-    if !reply.text.is_empty() {
-        let deltas = sse::pieces(&reply.text, TEXT_PIECE)
+    for text in std::iter::once(&reply.text).chain(&reply.more_text) {
+        if text.is_empty() {
+            continue;
+        }
+        let deltas = sse::pieces(text, TEXT_PIECE)
             .into_iter()
             .map(|piece| json!({ "type": "text_delta", "text": piece }))
             .collect();

@@ -19,6 +19,14 @@ fn id(call: &Call) -> String {
     format!("chatcmpl-fake{:04}", call.number)
 }
 
+/// Chat Completions has one text per message: a reply of several blocks is a test bug.
+fn one_text(reply: &ChatReply) {
+    assert!(
+        reply.more_text.is_empty(),
+        "with_text_block is Anthropic's: an OpenAI message has one text"
+    );
+}
+
 fn finish_reason(reply: &ChatReply) -> &str {
     match &reply.finish {
         Some(reason) => reason,
@@ -36,6 +44,7 @@ fn usage(usage: Usage) -> Value {
 }
 
 pub(crate) fn chat_json(reply: &ChatReply, call: &Call) -> Value {
+    one_text(reply);
     let mut message = json!({
         "role": "assistant",
         "content": if reply.text.is_empty() { Value::Null } else { json!(reply.text) },
@@ -107,6 +116,7 @@ impl Chunks<'_> {
 }
 
 pub(crate) fn chat_events(reply: &ChatReply, call: &Call) -> Vec<String> {
+    one_text(reply);
     let include_usage = call.body["stream_options"]["include_usage"] == json!(true);
     let mut chunks = Chunks {
         call,
