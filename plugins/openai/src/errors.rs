@@ -127,16 +127,20 @@ pub fn classify(
     retry_after_ms: Option<u64>,
     model: Option<&str>,
 ) -> ProviderError {
-    let Some(status) = status.or_else(|| error.status_code()) else {
-        return classify_by_type(error);
+    // A proxy (OpenRouter) may answer HTTP 200 with an error whose `code` is the upstream
+    // status: classified by it, but not reported as if it were the HTTP status.
+    let (status, label) = match (status, error.status_code()) {
+        (Some(status), _) => (status, format!("HTTP {status}")),
+        (None, Some(code)) => (code, format!("error {code} in an HTTP 200 answer")),
+        (None, None) => return classify_by_type(error),
     };
-    let text = format!("HTTP {status}: {}", error.message);
+    let text = format!("{label}: {}", error.message);
     match status {
         // Not retryable: waiting does not add credit.
         429 if error.is("insufficient_quota") => ProviderError::Other(text),
         400 | 413 | 422 if error.says_context_is_full() => ProviderError::ContextOverflow(text),
         404 if error.says_model_is_missing(model) => ProviderError::ModelNotFound(text),
-        _ => errors::from_status(status, &error.message, retry_after_ms),
+        _ => errors::by_status(status, text, retry_after_ms),
     }
 }
 

@@ -185,6 +185,13 @@ fn stream_errors_go_by_type_code_or_upstream_status() {
         parse(r#"{"error":{"code":429,"message":"Rate limited upstream"}}"#),
         ProviderError::RateLimited(_)
     ));
+    // Classified by the upstream code, but never reported as the HTTP status it was not.
+    match parse(r#"{"error":{"code":400,"message":"Invalid model id"}}"#) {
+        ProviderError::BadRequest(m) => {
+            assert_eq!(m, "error 400 in an HTTP 200 answer: Invalid model id");
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(matches!(
         parse(r#"{"error":"boom"}"#),
         ProviderError::Server(_)

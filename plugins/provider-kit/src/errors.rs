@@ -19,7 +19,12 @@ pub const MAX_MESSAGE_CHARS: usize = 600;
 /// (a 500 is as often a blip as a bug, and the loop bounds its retries); anything else
 /// (a redirect, a 1xx) → `other`.
 pub fn from_status(status: u16, message: &str, retry_after_ms: Option<u64>) -> ProviderError {
-    let text = format!("HTTP {status}: {message}");
+    by_status(status, format!("HTTP {status}: {message}"), retry_after_ms)
+}
+
+/// The error an HTTP status means, with `text` as its message (for a status that did not
+/// come from the HTTP response itself, such as an error code inside a 200 body).
+pub fn by_status(status: u16, text: String, retry_after_ms: Option<u64>) -> ProviderError {
     match status {
         401 | 403 => ProviderError::Auth(text),
         408 => ProviderError::Timeout(text),

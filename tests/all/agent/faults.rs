@@ -230,3 +230,37 @@ fn anthropic_overload_is_retried_and_mid_stream_errors_are_reported() {
     assert_eq!(r.of_type("retry").len(), 2);
     fake.assert_no_violations();
 }
+
+#[test]
+fn an_error_inside_a_200_answer_is_not_called_an_http_error() {
+    // OpenRouter answers HTTP 200 with `{"error": {"code": 400, ...}}` for upstream errors.
+    let fake = FakeOpenAi::start(vec![Reply::status(
+        200,
+        serde_json::json!({ "error": { "code": 400, "message": "google/gemini-x is not a valid model ID" } }),
+    )]);
+    let url = fake.base_url();
+    let r = run(
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--no-stream",
+            "hi",
+        ],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(1));
+    let message = r.of_type("error")[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        message
+            .contains("error 400 in an HTTP 200 answer: google/gemini-x is not a valid model ID"),
+        "{message}"
+    );
+    assert!(!message.contains("HTTP 400"), "{message}");
+    // A bad request ends the turn: no retries.
+    assert!(r.of_type("retry").is_empty());
+}
