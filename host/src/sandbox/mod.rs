@@ -109,11 +109,6 @@ impl Sandbox {
         &self.linker
     }
 
-    /// Limits of the host as a whole.
-    pub fn limits(&self) -> &HostLimits {
-        &self.limits
-    }
-
     /// The memory all live instances share.
     pub fn memory(&self) -> &MemoryPool {
         &self.memory
