@@ -40,10 +40,13 @@ install: plugins
     cp {{plugin_dir}}/*.wasm "${CARGO_HOME:-$HOME/.cargo}/bin/plugins/"
     mkdir -p "${CARGO_HOME:-$HOME/.cargo}/bin/runtimes"
     cp target/runtimes/python.wasm "${CARGO_HOME:-$HOME/.cargo}/bin/runtimes/"
+    "${CARGO_HOME:-$HOME/.cargo}/bin/wasmhost" precompile
 
-# Build the host and the plugins.
+# Build the host and the plugins, and compile them (and the Python runtime) into the cache
+# so that the first run does not wait for it.
 build: plugins
     cargo build -p wasmhost
+    target/debug/wasmhost precompile
 
 # The offline demo: the agent loop with the `replay` provider answering from a cassette
 # shipped in demo/ (no API key, no network), driving the example skills end to end: list

@@ -321,7 +321,7 @@ fn an_in_process_compile_stops_waiting_at_its_deadline() {
         ..Default::default()
     })
     .expect("sandbox");
-    match sandbox.compile(&slow_to_compile()) {
+    match sandbox.compile(&slow_to_compile(), "slow") {
         Err(wasmhost::sandbox::CompileError::Timeout(t)) => {
             assert_eq!(t, Duration::from_millis(200));
         }

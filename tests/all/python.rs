@@ -15,6 +15,7 @@ use wasmhost::scripts::{
 
 use crate::support::{cache_dir, repo_root};
 
+mod first_use;
 mod hostile;
 
 struct Python {

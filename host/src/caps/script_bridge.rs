@@ -5,7 +5,7 @@ use std::sync::{Arc, Weak};
 
 use crate::plugin::bindings::script_bridge::{self, ScriptError, ScriptOutput, ScriptRequest};
 use crate::policy::PluginPolicy;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{CallClock, Sandbox};
 use crate::scripts::{ScriptFailure, ScriptJob, ScriptRunner};
 
 /// Per-instance state of the `script-bridge` interface.
@@ -14,6 +14,8 @@ pub struct ScriptBridge {
     /// Weak: the sandbox owns the runner, and a store must not keep the sandbox alive.
     sandbox: Weak<Sandbox>,
     policy: Arc<PluginPolicy>,
+    /// The calling plugin's clock: it stands still while the host readies the runner.
+    clock: Arc<CallClock>,
 }
 
 impl ScriptBridge {
@@ -21,11 +23,13 @@ impl ScriptBridge {
         runner: Option<Arc<dyn ScriptRunner>>,
         sandbox: Weak<Sandbox>,
         policy: Arc<PluginPolicy>,
+        clock: Arc<CallClock>,
     ) -> Self {
         Self {
             runner,
             sandbox,
             policy,
+            clock,
         }
     }
 }
@@ -45,7 +49,17 @@ impl script_bridge::Host for ScriptBridge {
             args: request.args,
             stdin: request.stdin,
         };
-        match runner.run(&sandbox, &self.policy, job).await {
+        // Readying the runner (compiling the Python runtime on first use) is the host's
+        // work, not the plugin's: the plugin's clock stands still meanwhile.
+        let ready = {
+            let _host_work = self.clock.pause();
+            runner.prepare(&sandbox, &self.policy).await
+        };
+        let result = match ready {
+            Ok(()) => runner.run(&sandbox, &self.policy, job).await,
+            Err(failure) => Err(failure),
+        };
+        match result {
             Ok(run) => Ok(ScriptOutput {
                 stdout: run.stdout,
                 stderr: run.stderr,

@@ -33,6 +33,7 @@ impl Environment {
         let sandbox = Sandbox::new(SandboxOptions {
             cache,
             logs: logs::stderr_sink(verbose),
+            progress: logs::stderr_progress(),
             // The runner component loads on first use, so a host without it works until a
             // skill script needs sandboxed Python, and then says how to get it.
             scripts: Some(Arc::new(ScriptHost::new(SandboxedPython::new(

@@ -7,6 +7,7 @@ mod config;
 mod inspect;
 mod logs;
 mod new;
+mod precompile;
 mod providers;
 mod render;
 mod run;
@@ -58,6 +59,9 @@ enum Command {
     Skills(skills::SkillsArgs),
     /// Create a plugin crate: `new tool NAME` or `new provider NAME` (--dir DIR).
     New(new::NewArgs),
+    /// Compile plugins and the Python runtime into the cache now, so first runs start at
+    /// once (`just install` does this).
+    Precompile(precompile::PrecompileArgs),
     /// The compiler process the host starts for a cache miss (internal).
     #[command(name = COMPILE_COMMAND, hide = true)]
     Compile(CompileArgs),
@@ -113,6 +117,7 @@ pub fn main() -> ExitCode {
             Command::Models(args) => providers::models(&env, args).await,
             Command::Skills(args) => skills::run(args).await,
             Command::New(args) => new::run(args),
+            Command::Precompile(args) => precompile::run(&env, args).await,
             Command::Compile(_) => Ok(ExitCode::SUCCESS),
         }
     });

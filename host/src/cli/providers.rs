@@ -31,53 +31,33 @@ struct Row {
 
 pub async fn list(env: &Environment, args: ProvidersArgs) -> Result<ExitCode> {
     let mut rows = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for dir in plugin::search_dirs() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let spec = path.display().to_string();
-            let row = match env.load(&spec, None).map(|p| (p.world, p)) {
-                Ok((World::Provider, plugin)) => {
-                    let name = plugin.name().to_string();
-                    if !seen.insert(name.clone()) {
-                        continue;
-                    }
-                    let provider = plugin.into_provider()?;
-                    match provider.info().await {
-                        Ok(info) => {
-                            let policy = &provider.plugin().policy;
-                            let (base_url, credential) =
-                                grant_status(&name, policy, &info, &env.sources);
-                            Row {
-                                name,
-                                path: spec,
-                                version: info.version,
-                                default_model: info.default_model,
-                                base_url,
-                                credential,
-                            }
+    for source in plugin::installed() {
+        let spec = source.path.display().to_string();
+        let row = match env.load(&spec, None).map(|p| (p.world, p)) {
+            Ok((World::Provider, plugin)) => {
+                let name = plugin.name().to_string();
+                let provider = plugin.into_provider()?;
+                match provider.info().await {
+                    Ok(info) => {
+                        let policy = &provider.plugin().policy;
+                        let (base_url, credential) =
+                            grant_status(&name, policy, &info, &env.sources);
+                        Row {
+                            name,
+                            path: spec,
+                            version: info.version,
+                            default_model: info.default_model,
+                            base_url,
+                            credential,
                         }
-                        Err(e) => broken(name, spec, e.to_string()),
                     }
+                    Err(e) => broken(name, spec, e.to_string()),
                 }
-                Ok(_) => continue,
-                Err(e) => broken(
-                    path.file_stem()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    spec,
-                    format!("{e:#}"),
-                ),
-            };
-            rows.push(row);
-        }
+            }
+            Ok(_) => continue,
+            Err(e) => broken(source.name, spec, format!("{e:#}")),
+        };
+        rows.push(row);
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);

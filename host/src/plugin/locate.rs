@@ -33,6 +33,30 @@ pub fn search_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// Every plugin installed on the search path, sorted by name within each folder: the first
+/// of each name, the one [`locate`] finds for it.
+pub fn installed() -> Vec<PluginSource> {
+    let mut found = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for dir in search_dirs() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let name = name_of(&path);
+            if seen.insert(name.clone()) {
+                found.push(PluginSource { name, path });
+            }
+        }
+    }
+    found
+}
+
 /// Resolves `spec`: anything with a path separator or a `.wasm` suffix is a path; anything
 /// else is a name looked up in [`search_dirs`].
 pub fn locate(spec: &str) -> Result<PluginSource, PluginError> {

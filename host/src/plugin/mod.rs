@@ -18,7 +18,7 @@ use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
 pub use error::PluginError;
-pub use locate::{PluginSource, locate, search_dirs};
+pub use locate::{PluginSource, installed, locate, search_dirs};
 pub use provider::{ModelInfo, ProviderInfo, ProviderPlugin};
 pub use tool::{MAX_TOOL_NAME_CHARS, ToolError, ToolPlugin, ToolSpec, valid_tool_name};
 pub use world::{ApiVersion, BinaryKind, Detected, Shape, World, binary_kind};
@@ -56,10 +56,14 @@ impl Plugin {
             BinaryKind::CoreModule => return Err(PluginError::CoreModule { path }),
             BinaryKind::NotWasm => return Err(PluginError::NotWasm { path }),
         }
-        let (component, cache) = sandbox.compile(&wasm).map_err(|e| PluginError::Compile {
-            path: path.clone(),
-            message: format!("{e:#}"),
-        })?;
+        let what = format!("plugin `{}`", source.name);
+        let (component, cache) =
+            sandbox
+                .compile(&wasm, &what)
+                .map_err(|e| PluginError::Compile {
+                    path: path.clone(),
+                    message: format!("{e:#}"),
+                })?;
         let shape = Shape::of(sandbox.engine(), &component);
         let (world, version) = check_world(&path, &shape)?;
         let pre = sandbox

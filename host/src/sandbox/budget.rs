@@ -6,8 +6,8 @@
 //! bound stdout and stderr. Whichever trips, the caller gets `BudgetExceeded` naming it.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTableError;
@@ -241,22 +241,126 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-/// Sets fuel and a deadline that traps once `limits.timeout` has passed; called for every
-/// call, so a store that serves several calls (a stream) gets a fresh budget each time.
+/// Sets fuel and a deadline that traps once the call's clock (armed by [`run`]) has run
+/// out; called for every call, so a store that serves several calls (a stream) gets a
+/// fresh budget each time.
 pub fn rearm(store: &mut Store<PluginState>, limits: &Limits) -> wasmtime::Result<()> {
     store.set_fuel(limits.fuel)?;
-    let deadline = Instant::now() + limits.timeout;
-    // The callback runs each tick: it yields to the executor (so the surrounding timeout
+    let clock = store.data().clock.clone();
+    clock.arm(limits.timeout);
+    // The callback runs each tick: it yields to the executor (so the surrounding timer
     // and other tasks can run) until the deadline, then interrupts.
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
-        if Instant::now() >= deadline {
+        if Instant::now() >= clock.deadline() {
             Ok(UpdateDeadline::Interrupt)
         } else {
             Ok(UpdateDeadline::Yield(1))
         }
     });
     Ok(())
+}
+
+/// The wall clock of one call. It stands still while the host does work on the call's
+/// behalf that is not the guest's to pay for (compiling the Python runtime the first
+/// time a script runs), up to [`CallClock`]'s allowance, so that such work neither fails
+/// the call nor hands a guest unbounded time.
+#[derive(Debug)]
+pub struct CallClock {
+    state: Mutex<ClockState>,
+    /// How long the clock may stand still in one call, in total.
+    allowance: Duration,
+}
+
+#[derive(Debug)]
+struct ClockState {
+    deadline: Instant,
+    /// Host work in progress (it may nest).
+    paused: u32,
+    paused_since: Instant,
+    /// Time the clock stood still so far in this call.
+    credited: Duration,
+}
+
+impl CallClock {
+    /// A clock that may stand still for `allowance` in each call; armed by [`rearm`].
+    pub fn new(allowance: Duration) -> Self {
+        let now = Instant::now();
+        Self {
+            state: Mutex::new(ClockState {
+                deadline: now,
+                paused: 0,
+                paused_since: now,
+                credited: Duration::ZERO,
+            }),
+            allowance,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ClockState> {
+        // The state is plain numbers: a panic elsewhere cannot leave it inconsistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a call that may run for `timeout`.
+    pub fn arm(&self, timeout: Duration) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.deadline = now + timeout;
+        state.paused = 0;
+        state.paused_since = now;
+        state.credited = Duration::ZERO;
+    }
+
+    /// When the call runs out of time, as of now.
+    pub fn deadline(&self) -> Instant {
+        let state = self.lock();
+        if state.paused == 0 {
+            return state.deadline;
+        }
+        state.deadline + self.pause_credit(&state, Instant::now())
+    }
+
+    /// What the pause in progress adds, within what is left of the allowance.
+    fn pause_credit(&self, state: &ClockState, now: Instant) -> Duration {
+        let left = self.allowance.saturating_sub(state.credited);
+        now.saturating_duration_since(state.paused_since).min(left)
+    }
+
+    /// Stops the clock until the returned guard is dropped.
+    pub fn pause(self: &Arc<Self>) -> HostWork {
+        let mut state = self.lock();
+        if state.paused == 0 {
+            state.paused_since = Instant::now();
+        }
+        state.paused += 1;
+        HostWork {
+            clock: self.clone(),
+        }
+    }
+
+    fn resume(&self) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.paused = state.paused.saturating_sub(1);
+        if state.paused == 0 {
+            let credit = self.pause_credit(&state, now);
+            state.deadline += credit;
+            state.credited += credit;
+        }
+    }
+}
+
+/// Host work during a call: the call's clock stands still while this lives.
+#[must_use = "the clock runs again when this is dropped"]
+pub struct HostWork {
+    clock: Arc<CallClock>,
+}
+
+impl Drop for HostWork {
+    fn drop(&mut self) {
+        self.clock.resume();
+    }
 }
 
 /// One call into a store: given the store, returns the call's future.
@@ -283,7 +387,8 @@ pub async fn run<T: Send + 'static>(
     let grace = EPOCH_TICK * 2;
     let flags = store.data().limiter.flags.clone();
     let pool_max = store.data().limiter.pool.max_bytes();
-    let task = tokio::spawn(async move {
+    let clock = store.data().clock.clone();
+    let mut task = tokio::spawn(async move {
         let result = call(&mut store).await;
         (store, result)
     });
@@ -294,10 +399,23 @@ pub async fn run<T: Send + 'static>(
             limit,
         })
     };
-    let (store, error) = match tokio::time::timeout(limits.timeout + grace, task).await {
-        Ok(Ok((store, Ok(value)))) => return (Some(store), Ok(value)),
-        Ok(Ok((store, Err(error)))) => (store, error),
-        Ok(Err(join)) => {
+    // The clock may stand still while the host works for the call: wait until it has
+    // run out, not merely until the first deadline it had.
+    let joined = loop {
+        let wake = tokio::time::Instant::from_std(clock.deadline() + grace);
+        tokio::select! {
+            joined = &mut task => break Some(joined),
+            () = tokio::time::sleep_until(wake) => {
+                if Instant::now() >= clock.deadline() + grace {
+                    break None;
+                }
+            }
+        }
+    };
+    let (store, error) = match joined {
+        Some(Ok((store, Ok(value)))) => return (Some(store), Ok(value)),
+        Some(Ok((store, Err(error)))) => (store, error),
+        Some(Err(join)) => {
             // The host's own code panicked inside the call: report it, keep running.
             let message = match join.try_into_panic() {
                 Ok(payload) => panic_text(payload.as_ref()),
@@ -310,7 +428,7 @@ pub async fn run<T: Send + 'static>(
                 ))),
             );
         }
-        Err(_elapsed) => {
+        None => {
             abort.abort();
             return (None, Err(exceeded(Limit::WallClock(limits.timeout))));
         }
@@ -404,6 +522,94 @@ pub enum CallFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_stands_still_during_host_work_within_its_allowance() {
+        let clock = Arc::new(CallClock::new(Duration::from_millis(200)));
+        clock.arm(Duration::from_secs(10));
+        let armed = clock.deadline();
+        {
+            let _outer = clock.pause();
+            let _inner = clock.pause();
+            std::thread::sleep(Duration::from_millis(30));
+            // While paused, the deadline keeps moving with the clock.
+            assert!(clock.deadline() >= armed + Duration::from_millis(30));
+        }
+        let after_one = clock.deadline();
+        let moved = after_one - armed;
+        assert!(moved >= Duration::from_millis(30), "{moved:?}");
+        assert!(moved < Duration::from_millis(200), "{moved:?}");
+        // Once stopped, it runs again.
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(clock.deadline(), after_one);
+        // The allowance bounds the credit of all pauses of one call together.
+        {
+            let _work = clock.pause();
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        assert!(clock.deadline() - armed <= Duration::from_millis(200));
+        // A new call starts with its whole allowance.
+        clock.arm(Duration::from_secs(1));
+        let rearmed = clock.deadline();
+        {
+            let _work = clock.pause();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(clock.deadline() - rearmed >= Duration::from_millis(20));
+    }
+
+    #[tokio::test]
+    async fn a_call_paused_past_its_timeout_is_not_stopped() {
+        let engine = wasmtime::Engine::default();
+        let clock = Arc::new(CallClock::new(Duration::from_secs(5)));
+        let state = PluginState::for_tests(clock.clone());
+        let mut store = Store::new(&engine, state);
+        let limits = Limits {
+            timeout: Duration::from_millis(50),
+            ..Limits::default()
+        };
+        clock.arm(limits.timeout);
+        let work = clock.clone();
+        let (_store, result) = run(
+            store,
+            "p",
+            &limits,
+            Box::new(move |_store| {
+                Box::pin(async move {
+                    let _paused = work.pause();
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    Ok(7)
+                })
+            }),
+        )
+        .await;
+        assert_eq!(result.ok(), Some(7));
+        // Without a pause the same wait is stopped at the deadline.
+        store = Store::new(&engine, PluginState::for_tests(clock.clone()));
+        clock.arm(limits.timeout);
+        let (_store, result) = run(
+            store,
+            "p",
+            &limits,
+            Box::new(|_store| {
+                Box::pin(async {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    Ok(7)
+                })
+            }),
+        )
+        .await;
+        assert!(
+            matches!(
+                result,
+                Err(CallFailure::Budget(BudgetExceeded {
+                    limit: Limit::WallClock(_),
+                    ..
+                }))
+            ),
+            "{result:?}"
+        );
+    }
 
     #[test]
     fn memories_and_tables_of_an_instance_count_together() {

@@ -9,11 +9,12 @@ pub mod precheck;
 pub mod state;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
-pub use budget::{BudgetExceeded, Call, CallFailure, Limit, MemoryPool};
+pub use budget::{BudgetExceeded, Call, CallClock, CallFailure, HostWork, Limit, MemoryPool};
 pub use cache::{CacheOutcome, ComponentCache};
 pub use compile::{CompileError, Compiler, compile_file};
 pub use state::PluginState;
@@ -25,10 +26,29 @@ use crate::plugin::bindings;
 use crate::policy::{HostLimits, PluginPolicy};
 use crate::scripts::ScriptRunner;
 
+/// Long host work a frontend may want to show while it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// A component is being compiled: it has no valid entry in the compile cache.
+    Compiling { what: String, bytes: usize },
+    /// ... and is compiled (and cached, where the cache is writable).
+    Compiled { what: String, took: Duration },
+}
+
+/// Where [`Progress`] goes.
+pub type ProgressSink = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// A [`ProgressSink`] that shows nothing.
+pub fn no_progress() -> ProgressSink {
+    Arc::new(|_| {})
+}
+
 /// Options for building a [`Sandbox`].
 pub struct SandboxOptions {
     pub cache: ComponentCache,
     pub logs: LogSink,
+    /// Told of long work (compiles) as it starts and ends.
+    pub progress: ProgressSink,
     /// Runs Python for the `script-bridge` import; `None` answers `unavailable`.
     pub scripts: Option<Arc<dyn ScriptRunner>>,
     /// Limits of the host as a whole: the memory all live calls share, what a component
@@ -47,6 +67,7 @@ impl Default for SandboxOptions {
         Self {
             cache: ComponentCache::default_location(),
             logs: discard_logs(),
+            progress: no_progress(),
             scripts: None,
             limits: HostLimits::default(),
             compiler: Compiler::default(),
@@ -69,6 +90,7 @@ pub struct Sandbox {
     linker: Linker<PluginState>,
     cache: ComponentCache,
     logs: LogSink,
+    progress: ProgressSink,
     scripts: Option<Arc<dyn ScriptRunner>>,
     limits: HostLimits,
     compiler: Compiler,
@@ -92,6 +114,7 @@ impl Sandbox {
             linker,
             cache: options.cache,
             logs: options.logs,
+            progress: options.progress,
             scripts: options.scripts,
             memory: Arc::new(MemoryPool::new(options.limits.total_memory_bytes)),
             limits: options.limits,
@@ -116,10 +139,26 @@ impl Sandbox {
 
     /// Loads `wasm` from the cache, or compiles it: only if it passes the compile limits
     /// (`[host.compile]`: its size and the shapes of its code), and within their deadline.
-    pub fn compile(&self, wasm: &[u8]) -> Result<(Component, CacheOutcome), CompileError> {
+    /// `what` names it in the [`Progress`] a compile reports ("plugin `openai`").
+    pub fn compile(
+        &self,
+        wasm: &[u8],
+        what: &str,
+    ) -> Result<(Component, CacheOutcome), CompileError> {
         let limits = self.limits.compile;
         self.cache.load(&self.engine, wasm, |wasm| {
-            compile::guarded(&self.engine, self.metered, &self.compiler, wasm, &limits)
+            (self.progress)(&Progress::Compiling {
+                what: what.to_string(),
+                bytes: wasm.len(),
+            });
+            let started = Instant::now();
+            let artifact =
+                compile::guarded(&self.engine, self.metered, &self.compiler, wasm, &limits)?;
+            (self.progress)(&Progress::Compiled {
+                what: what.to_string(),
+                took: started.elapsed(),
+            });
+            Ok(artifact)
         })
     }
 
@@ -129,8 +168,22 @@ impl Sandbox {
         self: &Arc<Self>,
         policy: &Arc<PluginPolicy>,
     ) -> Result<Store<PluginState>, StoreError> {
-        let scripts = ScriptBridge::new(self.scripts.clone(), Arc::downgrade(self), policy.clone());
-        let state = PluginState::new(policy, self.logs.clone(), scripts, self.memory.clone())?;
+        // Host work for a call (the first compile of the Python runtime) may stop its clock
+        // for as long as a compile may take.
+        let clock = Arc::new(CallClock::new(self.limits.compile.timeout));
+        let scripts = ScriptBridge::new(
+            self.scripts.clone(),
+            Arc::downgrade(self),
+            policy.clone(),
+            clock.clone(),
+        );
+        let state = PluginState::new(
+            policy,
+            self.logs.clone(),
+            scripts,
+            self.memory.clone(),
+            clock,
+        )?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         Ok(store)
@@ -143,6 +196,7 @@ impl Sandbox {
         policy: &PluginPolicy,
     ) -> Result<(), StoreError> {
         if !self.metered {
+            store.data().clock.arm(policy.limits.timeout);
             return Ok(());
         }
         budget::rearm(store, &policy.limits).map_err(|source| StoreError::Limits {

@@ -6,7 +6,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::budget::{MemoryLimiter, MemoryPool};
+use super::budget::{CallClock, MemoryLimiter, MemoryPool};
 use crate::caps::Denials;
 use crate::caps::host_api::{HostApi, LogSink};
 use crate::caps::http::HttpGate;
@@ -27,6 +27,9 @@ pub struct PluginState {
     pub(crate) scripts: ScriptBridge,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) output: CapturedOutput,
+    /// The wall clock of the call in progress (shared with the capabilities that do host
+    /// work on the call's behalf).
+    pub(crate) clock: Arc<CallClock>,
 }
 
 impl PluginState {
@@ -35,6 +38,7 @@ impl PluginState {
         logs: LogSink,
         scripts: ScriptBridge,
         pool: Arc<MemoryPool>,
+        clock: Arc<CallClock>,
     ) -> Result<Self, FolderError> {
         let output = CapturedOutput::new(policy.limits.output_bytes);
         // Host-side resources the guest creates (files, streams, HTTP handles) live in the
@@ -60,11 +64,29 @@ impl PluginState {
             scripts,
             limiter: MemoryLimiter::new(policy.limits.memory_bytes, pool),
             output,
+            clock,
         })
     }
 }
 
 impl PluginState {
+    /// The state of a plugin granted nothing, for tests of the budget.
+    #[cfg(test)]
+    pub(crate) fn for_tests(clock: Arc<CallClock>) -> Self {
+        let policy = Arc::new(PluginPolicy::deny_all("p"));
+        let scripts =
+            ScriptBridge::new(None, std::sync::Weak::new(), policy.clone(), clock.clone());
+        let pool = Arc::new(MemoryPool::new(1 << 30));
+        Self::new(
+            &policy,
+            crate::caps::host_api::discard_logs(),
+            scripts,
+            pool,
+            clock,
+        )
+        .expect("a policy without folders needs none")
+    }
+
     /// What the capabilities refused since the last call.
     pub fn take_denials(&self) -> Vec<crate::policy::Denial> {
         self.denials.take()

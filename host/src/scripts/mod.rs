@@ -22,7 +22,7 @@ use crate::policy::{PluginPolicy, PythonMode};
 use crate::sandbox::Sandbox;
 
 pub use resolve::{ResolvedJob, ScriptSource};
-pub use sandboxed::{PYTHON_RUNNER_ENV, SandboxedPython};
+pub use sandboxed::{PYTHON_RUNNER_ENV, RUNTIME_NAME, SandboxedPython};
 
 /// What a plugin asked to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,16 @@ pub enum ScriptFailure {
 
 /// Something that can run a skill's Python for a plugin.
 pub trait ScriptRunner: Send + Sync {
+    /// Readies what a run in `policy`'s mode needs (compiles the sandboxed runtime on
+    /// first use). Host work: the caller does not charge it to the plugin's clock.
+    fn prepare<'a>(
+        &'a self,
+        _sandbox: &'a Arc<Sandbox>,
+        _policy: &'a PluginPolicy,
+    ) -> BoxFuture<'a, Result<(), ScriptFailure>> {
+        Box::pin(async { Ok(()) })
+    }
+
     fn run<'a>(
         &'a self,
         sandbox: &'a Arc<Sandbox>,
@@ -84,6 +94,19 @@ impl ScriptHost {
 }
 
 impl ScriptRunner for ScriptHost {
+    fn prepare<'a>(
+        &'a self,
+        sandbox: &'a Arc<Sandbox>,
+        policy: &'a PluginPolicy,
+    ) -> BoxFuture<'a, Result<(), ScriptFailure>> {
+        Box::pin(async move {
+            match policy.python.mode {
+                PythonMode::Sandboxed => self.sandboxed.prepare(sandbox).await,
+                PythonMode::Native => Ok(()),
+            }
+        })
+    }
+
     fn run<'a>(
         &'a self,
         sandbox: &'a Arc<Sandbox>,

@@ -33,6 +33,9 @@ pub const SKILL_GUEST_PATH: &str = "/skill";
 /// Where a script sees its scratch folder (read-write, its working directory).
 pub const SCRATCH_GUEST_PATH: &str = "/scratch";
 
+/// How progress and errors name the runner.
+pub const RUNTIME_NAME: &str = "the Python runtime";
+
 /// The component's file, relative to the folder of the `wasmhost` executable.
 const RUNNER_FILE: &str = "runtimes/python.wasm";
 
@@ -69,6 +72,13 @@ impl SandboxedPython {
         [dir.join(RUNNER_FILE), dir.join("..").join(RUNNER_FILE)]
             .into_iter()
             .find(|candidate| candidate.is_file())
+    }
+
+    /// Loads (the first time: compiles) the runner for `sandbox`'s engine, so that a run
+    /// that follows starts at once.
+    pub async fn prepare(&self, sandbox: &Arc<Sandbox>) -> Result<(), ScriptFailure> {
+        self.loaded.get_or_try_init(|| self.load(sandbox)).await?;
+        Ok(())
     }
 
     pub async fn run(
@@ -146,7 +156,7 @@ impl SandboxedPython {
         // Compiling is seconds of CPU the first time (then a cache hit): keep it off the
         // async workers.
         let compiler = sandbox.clone();
-        let compiled = tokio::task::spawn_blocking(move || compiler.compile(&wasm))
+        let compiled = tokio::task::spawn_blocking(move || compiler.compile(&wasm, RUNTIME_NAME))
             .await
             .map_err(|e| cannot_load(e.to_string()))?;
         let (component, _cache) = compiled.map_err(|e| cannot_load(format!("{e:#}")))?;
