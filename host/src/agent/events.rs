@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::chat::{Message, Usage};
+use crate::chat::{FinishReason, Message, Usage};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -35,6 +35,12 @@ pub enum AgentEvent {
         model: String,
         latency_ms: u64,
         retries: u32,
+        /// Why the model stopped.
+        finish_reason: FinishReason,
+    },
+    /// Something the user should know about an answer: it is empty, or was cut short.
+    Warning {
+        message: String,
     },
     Usage {
         usage: Usage,
@@ -55,4 +61,38 @@ pub enum AgentEvent {
     Error {
         message: String,
     },
+}
+
+/// What to tell the user about a final answer, if anything: an empty answer (the model
+/// spent its output on reasoning, or was filtered) or one cut at the output limit.
+pub fn answer_warning(message: &Message, finish: FinishReason) -> Option<String> {
+    let empty = message.text_content().trim().is_empty();
+    match (empty, finish) {
+        (true, FinishReason::Length) => Some(
+            "the model stopped at its output limit before it wrote an answer (finish reason \
+             `length`; reasoning models can spend the whole limit thinking): raise \
+             --max-tokens, or ask for less"
+                .to_string(),
+        ),
+        (true, FinishReason::ContentFilter) => Some(
+            "the provider's content filter withheld the answer (finish reason \
+             `content_filter`)"
+                .to_string(),
+        ),
+        (true, reason) => Some(format!(
+            "the model returned an empty answer (finish reason `{}`)",
+            reason.as_str()
+        )),
+        (false, FinishReason::Length) => Some(
+            "the answer was cut at the model's output limit (finish reason `length`): raise \
+             --max-tokens for the rest"
+                .to_string(),
+        ),
+        (false, FinishReason::ContentFilter) => Some(
+            "the provider's content filter stopped the answer part-way (finish reason \
+             `content_filter`)"
+                .to_string(),
+        ),
+        (false, _) => None,
+    }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::retry::{RetryPolicy, jitter};
 use super::transcript::{Transcript, TranscriptError};
-use super::{AgentEvent, ChatProvider, ToolBox};
+use super::{AgentEvent, ChatProvider, ToolBox, events};
 use crate::chat::{
     ChatRequest, ChatResponse, Message, ProviderError, RequestOptions, StreamEvent, ToolCall,
     ToolResult,
@@ -128,8 +128,14 @@ impl Agent {
                 model: served.response.model,
                 latency_ms: millis(served.latency),
                 retries: served.retries,
+                finish_reason: served.response.finish_reason,
             });
             if is_final {
+                if let Some(message) =
+                    events::answer_warning(&message, served.response.finish_reason)
+                {
+                    emit(AgentEvent::Warning { message });
+                }
                 return Ok(Outcome {
                     answer: message,
                     provider_calls: turn,

@@ -185,3 +185,67 @@ async fn a_response_still_streaming_at_the_request_timeout_is_not_retried() {
     );
     assert_eq!(provider.calls.load(Ordering::SeqCst), 1, "not retried");
 }
+
+#[tokio::test]
+async fn an_empty_or_cut_answer_is_said_once_with_its_reason() {
+    let cases = [
+        ("", FinishReason::Length, Some("before it wrote an answer")),
+        (
+            "",
+            FinishReason::Stop,
+            Some("empty answer (finish reason `stop`)"),
+        ),
+        ("", FinishReason::ContentFilter, Some("withheld the answer")),
+        (
+            "half an ans",
+            FinishReason::Length,
+            Some("cut at the model's output limit"),
+        ),
+        ("a whole answer", FinishReason::Stop, None),
+    ];
+    for (text, finish_reason, expected) in cases {
+        let mut message = Message::text(Role::Assistant, text);
+        if text.is_empty() {
+            message.content.clear();
+        }
+        let provider = Arc::new(Scripted::new(vec![Ok(ChatResponse {
+            finish_reason,
+            ..answer(message)
+        })]));
+        let agent = Agent::new(
+            vec![provider],
+            Arc::new(Slow::default()),
+            AgentConfig {
+                stream: false,
+                ..AgentConfig::default()
+            },
+        );
+        let mut events = Vec::new();
+        agent
+            .run(&mut conversation(), &mut |event| events.push(event))
+            .await
+            .expect("run");
+        let warnings: Vec<&String> = events
+            .iter()
+            .filter_map(|event| match event {
+                AgentEvent::Warning { message } => Some(message),
+                _ => None,
+            })
+            .collect();
+        match expected {
+            Some(part) => {
+                assert_eq!(
+                    warnings.len(),
+                    1,
+                    "{text:?} {finish_reason:?}: {warnings:?}"
+                );
+                assert!(warnings[0].contains(part), "{warnings:?}");
+            }
+            None => assert!(warnings.is_empty(), "{warnings:?}"),
+        }
+        assert!(events.iter().any(|event| matches!(
+            event,
+            AgentEvent::Message { finish_reason: f, .. } if *f == finish_reason
+        )));
+    }
+}

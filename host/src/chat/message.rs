@@ -143,6 +143,19 @@ pub enum FinishReason {
     Other,
 }
 
+impl FinishReason {
+    /// The name `--json` and the transcript use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::ToolCalls => "tool_calls",
+            FinishReason::ContentFilter => "content_filter",
+            FinishReason::Other => "other",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChatResponse {
     pub message: Message,

@@ -101,6 +101,10 @@ impl Renderer {
                     terminal::line(&error)
                 );
             }
+            AgentEvent::Warning { message } => {
+                self.end_line();
+                eprintln!("warning: {}", terminal::text(&message));
+            }
             AgentEvent::Error { message } => {
                 self.end_line();
                 eprintln!("error: {}", terminal::text(&message));

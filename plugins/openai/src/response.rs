@@ -32,10 +32,14 @@ struct Choice {
 
 #[derive(Debug, Deserialize)]
 struct WireMessage {
-    /// A string, or (some servers) an array of `{"type":"text","text"}` parts.
+    /// A string, or (some servers) an array of parts: see [`Content`].
     content: Option<Value>,
     refusal: Option<String>,
     tool_calls: Option<Vec<WireToolCall>>,
+    /// Reasoning as DeepSeek, llama.cpp and vLLM send it.
+    reasoning_content: Option<String>,
+    /// Reasoning as OpenRouter and Ollama send it.
+    reasoning: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,15 +170,73 @@ pub fn parse_completion(body: &[u8], model: &str) -> Result<ChatResponse, Provid
     })
 }
 
-fn content_text(message: &WireMessage) -> String {
-    match &message.content {
-        Some(Value::String(text)) => text.clone(),
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .filter_map(|part| part.get("text").and_then(Value::as_str))
-            .collect(),
-        _ => String::new(),
+/// A message's (or a stream delta's) `content`, split into the answer and the reasoning.
+/// It is a string, or an array of parts: `{"type":"text","text"}` (OpenAI-compatible
+/// servers), and Mistral's reasoning models add `{"type":"thinking","thinking":[{"type":
+/// "text","text"}]}` before the answer. Other parts (references, images) carry no text.
+#[derive(Debug, Default, PartialEq)]
+pub struct Content {
+    pub text: String,
+    pub reasoning: String,
+}
+
+impl Content {
+    pub fn of(content: Option<&Value>) -> Self {
+        let mut out = Self::default();
+        match content {
+            Some(Value::String(text)) => out.text.push_str(text),
+            Some(Value::Array(parts)) => {
+                for part in parts {
+                    match part.get("type").and_then(Value::as_str) {
+                        Some("text") | None => {
+                            if let Some(text) = part.get("text").and_then(Value::as_str) {
+                                out.text.push_str(text);
+                            }
+                        }
+                        Some("thinking") => match part.get("thinking") {
+                            Some(Value::String(text)) => out.reasoning.push_str(text),
+                            Some(Value::Array(inner)) => {
+                                for piece in inner {
+                                    if let Some(text) = piece.get("text").and_then(Value::as_str) {
+                                        out.reasoning.push_str(text);
+                                    }
+                                }
+                            }
+                            _ => {}
+                        },
+                        Some(_) => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
     }
+}
+
+/// What the plugin says when a model reasoned and gave no answer: contract 0.1 has no
+/// place for reasoning, so the user would otherwise see nothing at all.
+pub fn reasoning_only_warning(reasoning_chars: usize) -> String {
+    format!(
+        "the model sent {reasoning_chars} characters of reasoning and no answer; reasoning \
+         is not shown (this plugin contract, 0.1, has no place for it)"
+    )
+}
+
+fn content_text(message: &WireMessage) -> String {
+    let content = Content::of(message.content.as_ref());
+    let reasoning = content.reasoning.chars().count()
+        + [&message.reasoning_content, &message.reasoning]
+            .into_iter()
+            .flatten()
+            .map(|r| r.chars().count())
+            .sum::<usize>();
+    let answered = !content.text.trim().is_empty()
+        || message.tool_calls.as_ref().is_some_and(|c| !c.is_empty());
+    if reasoning > 0 && !answered {
+        provider_kit::warn(&reasoning_only_warning(reasoning));
+    }
+    content.text
 }
 
 /// `GET /models`: `{"data":[{"id", ...}]}`. The context window is read from the fields

@@ -173,3 +173,36 @@ fn models_list() {
     assert_eq!(parse_models(groq).expect("parses").len(), 1);
     assert!(parse_models(br#"{"models":[]}"#).is_err());
 }
+
+#[test]
+fn mistral_thinking_parts_and_reasoning_fields_are_not_the_answer() {
+    let body = br#"{
+      "id": "c1", "object": "chat.completion", "created": 1, "model": "magistral-small-2509",
+      "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+        "content": [
+          {"type": "thinking", "thinking": [{"type": "text", "text": "Six sevens..."}]},
+          {"type": "text", "text": "42"}
+        ]}}],
+      "usage": {"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14}
+    }"#;
+    provider_kit::testing::take_warnings();
+    let response = parse_completion(body, "magistral-small-latest").expect("parses");
+    assert_eq!(response.message.content, [ContentPart::Text("42".into())]);
+    assert!(provider_kit::testing::take_warnings().is_empty());
+
+    // DeepSeek / llama.cpp: reasoning in its own field, the budget spent before any answer.
+    let body = br#"{
+      "id": "c2", "object": "chat.completion", "created": 1, "model": "deepseek-reasoner",
+      "choices": [{"index": 0, "finish_reason": "length", "message": {"role": "assistant",
+        "content": "", "reasoning_content": "Let me think"}}]
+    }"#;
+    let response = parse_completion(body, "deepseek-reasoner").expect("parses");
+    assert!(response.message.content.is_empty());
+    assert_eq!(response.finish_reason, FinishReason::Length);
+    let warnings = provider_kit::testing::take_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("12 characters of reasoning"),
+        "{warnings:?}"
+    );
+}

@@ -1,6 +1,9 @@
 //! The Chat Completions stream: `data: {chunk}` events until `data: [DONE]`.
 //!
-//! - `choices[0].delta.content` (and `refusal`) → `text-delta`.
+//! - `choices[0].delta.content` (and `refusal`) → `text-delta`; content may be an array of
+//!   parts (Mistral's reasoning models), of which only `text` parts are the answer.
+//!   Reasoning (`thinking` parts, `reasoning_content`, `reasoning`) is not the answer and
+//!   contract 0.1 cannot carry it: a stream of reasoning alone is logged as a warning.
 //! - `choices[0].delta.tool_calls[i]`: the first fragment of a call carries `id` and
 //!   `function.name` → `tool-call-start` (with the call's `index`); every non-empty
 //!   `function.arguments` fragment → `tool-call-delta`. Servers that send a whole call in
@@ -21,7 +24,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::{self, ApiError};
-use crate::response::{WireUsage, finish_reason, malformed};
+use crate::response::{Content, WireUsage, finish_reason, malformed, reasoning_only_warning};
 
 #[derive(Debug, Deserialize)]
 struct Chunk {
@@ -38,9 +41,14 @@ struct ChunkChoice {
 
 #[derive(Debug, Deserialize)]
 struct Delta {
-    content: Option<String>,
+    /// A string, or an array of parts (Mistral's reasoning models): see [`Content`].
+    content: Option<Value>,
     refusal: Option<String>,
     tool_calls: Option<Vec<CallFragment>>,
+    /// Reasoning as DeepSeek, llama.cpp and vLLM stream it.
+    reasoning_content: Option<String>,
+    /// Reasoning as OpenRouter and Ollama stream it.
+    reasoning: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +83,10 @@ pub struct ChatStream {
     calls: BTreeMap<u32, Call>,
     finish_reason: Option<String>,
     done: bool,
+    /// Characters of answer text and of reasoning seen: a stream of reasoning alone is
+    /// said, not passed off as an empty answer.
+    text_chars: usize,
+    reasoning_chars: usize,
 }
 
 impl ChatStream {
@@ -92,8 +104,19 @@ impl ChatStream {
                 continue;
             }
             if let Some(delta) = choice.delta {
-                for text in [delta.content, delta.refusal].into_iter().flatten() {
+                let content = Content::of(delta.content.as_ref());
+                self.reasoning_chars += [
+                    Some(content.reasoning),
+                    delta.reasoning_content,
+                    delta.reasoning,
+                ]
+                .into_iter()
+                .flatten()
+                .map(|r| r.chars().count())
+                .sum::<usize>();
+                for text in [Some(content.text), delta.refusal].into_iter().flatten() {
                     if !text.is_empty() {
+                        self.text_chars += text.trim().chars().count();
                         out.push(StreamEvent::TextDelta(text));
                     }
                 }
@@ -159,6 +182,9 @@ impl ChatStream {
                     arguments_fragment: "{}".into(),
                 }));
             }
+        }
+        if self.reasoning_chars > 0 && self.text_chars == 0 && self.calls.is_empty() {
+            provider_kit::warn(&reasoning_only_warning(self.reasoning_chars));
         }
         let reason: FinishReason =
             finish_reason(self.finish_reason.as_deref(), !self.calls.is_empty());

@@ -228,3 +228,69 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn mistral_thinking_parts_are_not_the_answer() {
+    let transcript = transcript(include_bytes!("../fixtures/mistral_thinking.sse"));
+    assert_eq!(transcript.error, None);
+    let texts: String = transcript
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            StreamEvent::TextDelta(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, "6 × 7 = **42**.");
+    assert_eq!(
+        transcript.events.last(),
+        Some(&StreamEvent::Finish(FinishReason::Stop))
+    );
+    assert!(transcript.events.contains(&StreamEvent::Usage(Usage {
+        input_tokens: 12,
+        output_tokens: 48,
+        cached_input_tokens: None
+    })));
+}
+
+#[test]
+fn content_parts_split_answer_from_reasoning() {
+    let parts = serde_json::json!([
+        {"type": "thinking", "thinking": [{"type": "text", "text": "hmm "}, {"type": "text", "text": "ok"}]},
+        {"type": "thinking", "thinking": "plain"},
+        {"type": "text", "text": "A"},
+        {"type": "reference", "reference_ids": [1]},
+        {"text": "B"},
+    ]);
+    assert_eq!(
+        Content::of(Some(&parts)),
+        Content {
+            text: "AB".into(),
+            reasoning: "hmm okplain".into()
+        }
+    );
+    assert_eq!(Content::of(Some(&serde_json::json!("x"))).text, "x");
+    assert_eq!(Content::of(None), Content::default());
+}
+
+#[test]
+fn reasoning_alone_is_no_answer() {
+    provider_kit::testing::take_warnings();
+    let transcript = run(include_bytes!("../fixtures/reasoning_only.sse"), 7);
+    assert_eq!(transcript.error, None);
+    assert_eq!(
+        transcript.events,
+        vec![StreamEvent::Finish(FinishReason::Length)]
+    );
+    let warnings = provider_kit::testing::take_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("20 characters of reasoning and no answer"),
+        "{warnings:?}"
+    );
+    // An answer after reasoning is no cause for a warning.
+    let _ = transcript_any_chunking(include_bytes!("../fixtures/mistral_thinking.sse"), || {
+        ChatStream::new("m")
+    });
+    assert_eq!(provider_kit::testing::take_warnings(), Vec::<String>::new());
+}

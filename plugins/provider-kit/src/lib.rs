@@ -71,9 +71,14 @@ pub mod bindings {
 pub use bindings::wasmhost::plugin::{host, llm_types};
 pub use wasip2;
 
-/// Logs a warning through the host; the host tags it with the plugin's name.
+/// Logs a warning through the host; the host tags it with the plugin's name. Off wasm
+/// (the plugins' native unit tests) there is no host: the warning is kept for
+/// [`testing::take_warnings`].
 pub fn warn(message: &str) {
+    #[cfg(target_family = "wasm")]
     host::log(host::LogLevel::Warn, message);
+    #[cfg(not(target_family = "wasm"))]
+    testing::keep_warning(message);
 }
 
 /// The `provider-plugin` world's bindings for a provider plugin crate (`exports`, the

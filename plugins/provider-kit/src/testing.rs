@@ -114,3 +114,21 @@ pub fn call_delta(index: u32, fragment: &str) -> StreamEvent {
         arguments_fragment: fragment.into(),
     })
 }
+
+#[cfg(not(target_family = "wasm"))]
+std::thread_local! {
+    static WARNINGS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Where [`crate::warn`] puts warnings in native tests (per thread, so tests running in
+/// parallel do not see each other's).
+#[cfg(not(target_family = "wasm"))]
+pub(crate) fn keep_warning(message: &str) {
+    WARNINGS.with(|w| w.borrow_mut().push(message.to_owned()));
+}
+
+/// The warnings this thread logged since the last call.
+#[cfg(not(target_family = "wasm"))]
+pub fn take_warnings() -> Vec<String> {
+    WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()))
+}

@@ -12,6 +12,7 @@ use crate::support::{repo_root, stderr, stdout, wasmhost_env};
 mod conversation;
 mod faults;
 mod listing;
+mod quirks;
 
 pub struct Run {
     pub output: std::process::Output,

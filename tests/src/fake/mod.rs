@@ -44,5 +44,5 @@ mod tests;
 
 pub use handler::{MAX_BODY_BYTES, MAX_REQUESTS};
 pub use recorded::Recorded;
-pub use reply::{ChatReply, Reply, ToolCall, Usage};
+pub use reply::{ChatReply, Reasoning, Reply, ToolCall, Usage};
 pub use server::Fake;

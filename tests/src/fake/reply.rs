@@ -68,6 +68,19 @@ pub struct ChatReply {
     /// The raw finish/stop reason; when `None` the fake picks the API's usual one
     /// (`stop`/`tool_calls` for OpenAI, `end_turn`/`tool_use` for Anthropic).
     pub finish: Option<String>,
+    /// Reasoning sent before the answer, in the shape an OpenAI-compatible server uses.
+    pub reasoning: Option<(Reasoning, String)>,
+}
+
+/// How an OpenAI-compatible server sends reasoning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reasoning {
+    /// Mistral's reasoning models: `content` is an array of `thinking` parts, then `text`
+    /// parts (streamed and whole).
+    MistralParts,
+    /// A field of the message or delta beside `content`: `reasoning_content` (DeepSeek,
+    /// llama.cpp, vLLM) or `reasoning` (OpenRouter, Ollama).
+    Field(&'static str),
 }
 
 /// A tool call the fake model makes.
@@ -207,7 +220,12 @@ impl Reply {
         self
     }
 
-    /// Adds a response header (e.g. `retry-after`), to any kind of reply.
+    /// Reasoning before the answer (OpenAI-compatible servers only).
+    pub fn with_reasoning(mut self, how: Reasoning, text: &str) -> Self {
+        self.chat_mut("with_reasoning").reasoning = Some((how, text.to_string()));
+        self
+    }
+
     /// Adds a text block after the text (Anthropic only).
     pub fn with_text_block(mut self, text: &str) -> Self {
         self.chat_mut("with_text_block")
@@ -216,6 +234,7 @@ impl Reply {
         self
     }
 
+    /// Adds a response header (e.g. `retry-after`), to any kind of reply.
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self

@@ -29,6 +29,11 @@ fn input(tool_call: &ToolCall) -> Value {
 }
 
 fn blocks(reply: &ChatReply) -> Vec<Value> {
+    assert!(
+        reply.reasoning.is_none(),
+        "with_reasoning is for OpenAI-compatible servers; Anthropic thinking needs a request \
+         that asks for it"
+    );
     let texts = std::iter::once(&reply.text)
         .chain(&reply.more_text)
         .filter(|t| !t.is_empty())

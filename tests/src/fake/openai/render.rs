@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::fake::dialect::Call;
-use crate::fake::reply::{ChatReply, Usage};
+use crate::fake::reply::{ChatReply, Reasoning, Usage};
 use crate::fake::sse::{self, ARGUMENTS_PIECE, TEXT_PIECE};
 
 /// The `created` timestamp of every response: fixed, so output is reproducible.
@@ -43,6 +43,20 @@ fn usage(usage: Usage) -> Value {
     })
 }
 
+/// Mistral's content parts: the reasoning as one `thinking` part, then the text.
+fn mistral_parts(reasoning: &str, text: &str) -> Value {
+    let mut parts = Vec::new();
+    if !reasoning.is_empty() {
+        parts.push(
+            json!({ "type": "thinking", "thinking": [{ "type": "text", "text": reasoning }] }),
+        );
+    }
+    if !text.is_empty() {
+        parts.push(json!({ "type": "text", "text": text }));
+    }
+    json!(parts)
+}
+
 pub(crate) fn chat_json(reply: &ChatReply, call: &Call) -> Value {
     one_text(reply);
     let mut message = json!({
@@ -50,6 +64,13 @@ pub(crate) fn chat_json(reply: &ChatReply, call: &Call) -> Value {
         "content": if reply.text.is_empty() { Value::Null } else { json!(reply.text) },
         "refusal": null,
     });
+    match &reply.reasoning {
+        Some((Reasoning::MistralParts, reasoning)) => {
+            message["content"] = mistral_parts(reasoning, &reply.text);
+        }
+        Some((Reasoning::Field(field), reasoning)) => message[*field] = json!(reasoning),
+        None => {}
+    }
     if !reply.tool_calls.is_empty() {
         let calls: Vec<Value> = reply
             .tool_calls
@@ -132,8 +153,22 @@ pub(crate) fn chat_events(reply: &ChatReply, call: &Call) -> Vec<String> {
         json!({ "role": "assistant", "content": opening, "refusal": null }),
         None,
     );
+    if let Some((how, reasoning)) = &reply.reasoning {
+        for piece in sse::pieces(reasoning, TEXT_PIECE) {
+            let delta = match how {
+                Reasoning::MistralParts => json!({ "content": mistral_parts(piece, "") }),
+                Reasoning::Field(field) => json!({ *field: piece }),
+            };
+            chunks.delta(delta, None);
+        }
+    }
     for piece in sse::pieces(&reply.text, TEXT_PIECE) {
-        chunks.delta(json!({ "content": piece }), None);
+        let delta = match &reply.reasoning {
+            // Mistral sends the answer as `text` parts too.
+            Some((Reasoning::MistralParts, _)) => json!({ "content": mistral_parts("", piece) }),
+            _ => json!({ "content": piece }),
+        };
+        chunks.delta(delta, None);
     }
     for (index, tool_call) in reply.tool_calls.iter().enumerate() {
         chunks.delta(
