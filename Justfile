@@ -26,6 +26,11 @@ python-runner:
 python-tool:
     examples/python-tool/build.sh target/examples/text_tools.wasm
 
+# The Agent Skills reference validator (`skills-ref` from PyPI, its `agentskills` command),
+# in target/tools/skills-ref: the tests check `skills check` against it.
+skills-ref:
+    test -x target/tools/skills-ref/bin/agentskills || { python3 -m venv target/tools/skills-ref && target/tools/skills-ref/bin/python -m pip install --quiet --disable-pip-version-check skills-ref==0.1.1; }
+
 # Build the shipped plugins and put them (and the Python runner) next to the debug binary.
 plugins: setup python-runner
     cargo build --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic -p replay
@@ -62,7 +67,7 @@ lint:
     cargo clippy --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic -p replay -p wasmhost-plugin -- -D warnings
 
 # Every test: lints, unit tests, and end-to-end tests on real components.
-test: setup python-runner python-tool lint
+test: setup python-runner python-tool skills-ref lint
     cargo test
     cargo test -p skills -p provider-kit -p openai -p anthropic -p replay -p wasmhost-plugin
 

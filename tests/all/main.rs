@@ -14,4 +14,5 @@ mod native_python;
 mod python;
 mod replay;
 mod skills;
+mod skills_reference;
 mod support;

@@ -72,8 +72,13 @@ fn broken_skills(root: &Path) {
     );
     write(
         root,
+        "skills/unknown-key/SKILL.md",
+        "---\nname: unknown-key\ndescription: d\nextra: 1\n---\nb\n",
+    );
+    write(
+        root,
         "skills/warned/SKILL.md",
-        "---\nname: warned\ndescription: d\nextra: 1\n---\nb\n",
+        "---\nname: warned\ndescription: d\n---\n",
     );
     std::os::unix::fs::symlink("/etc/passwd", root.join("skills/good/scripts/leak.py"))
         .expect("symlink");
@@ -99,8 +104,10 @@ fn check_reports_each_problem_at_its_file_and_line() {
         "skills/mismatch/SKILL.md:2: error: the name `other-name` differs from the folder name \
          `mismatch`",
         "skills/no-description/SKILL.md:1: error: the required key `description` is missing",
-        "skills/warned/SKILL.md:4: warning: unknown key `extra`",
-        "checked 5 skill folders: 4 errors, 1 warning",
+        "skills/unknown-key/SKILL.md:4: error: unknown key `extra`: the convention allows only \
+         name, description, license, compatibility, metadata, allowed-tools",
+        "skills/warned/SKILL.md:4: warning: no instructions after the frontmatter",
+        "checked 6 skill folders: 5 errors, 1 warning",
     ];
     assert_eq!(lines.len(), expected_starts.len(), "{text}");
     for (line, start) in lines.iter().zip(expected_starts) {
@@ -115,7 +122,7 @@ fn check_reports_each_problem_at_its_file_and_line() {
     let report: Value = serde_json::from_str(&stdout(&json)).expect("json");
     assert_eq!(
         (report["skills"].as_u64(), report["errors"].as_u64()),
-        (Some(5), Some(4))
+        (Some(6), Some(5))
     );
     assert_eq!(report["problems"][0]["path"], "skills/bad-yaml/SKILL.md");
     assert_eq!(report["problems"][0]["line"], 4);
@@ -128,13 +135,35 @@ fn check_warnings_alone_pass_and_usage_errors_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(
         dir.path(),
+        "terse/SKILL.md",
+        "---\nname: terse\ndescription: d\n---\n",
+    );
+    let out = wasmhost(&["skills", "check", "terse"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("terse/SKILL.md:4: warning: no instructions"),
+        "{}",
+        stdout(&out)
+    );
+    // What the reference validator fails, `skills check` fails: a legacy file without
+    // frontmatter (which the plugin still serves) and a folder that is no skill at all.
+    write(
+        dir.path(),
         "legacy/SKILL.md",
         "# Old style\nNo frontmatter.\n",
     );
     let out = wasmhost(&["skills", "check", "legacy"], dir.path());
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
-        stdout(&out).starts_with("legacy/SKILL.md:1: warning: no YAML frontmatter"),
+        stdout(&out).starts_with("legacy/SKILL.md:1: error: no YAML frontmatter"),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::create_dir(dir.path().join("empty")).expect("mkdir");
+    let out = wasmhost(&["skills", "check", "empty"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("empty: error: no SKILL.md here, and no folder in it has one"),
         "{}",
         stdout(&out)
     );

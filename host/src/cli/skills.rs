@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use serde::Serialize;
-use skill_manifest::{SKILL_FILE, Severity, parse_skill_md};
+use skill_manifest::{SKILL_FILE, SKILL_FILES, Severity, parse_skill_md};
 
 use super::UsageError;
 
@@ -127,7 +127,7 @@ fn plural(n: usize) -> &'static str {
 fn check(dir: &Path) -> Report {
     let mut problems = Vec::new();
     let mut skills = 0;
-    if std::fs::symlink_metadata(dir.join(SKILL_FILE)).is_ok() {
+    if skill_file(dir).is_some() {
         let name = dir
             .canonicalize()
             .ok()
@@ -151,8 +151,11 @@ fn check(dir: &Path) -> Report {
         if skills == 0 && problems.is_empty() {
             problems.push(Diagnostic::new(
                 dir,
-                Severity::Warning,
-                "no skill folders here (a skill is a folder with a SKILL.md)",
+                Severity::Error,
+                format!(
+                    "no {SKILL_FILE} here, and no folder in it has one: give a skill's folder \
+                     (a folder with a {SKILL_FILE}) or a folder of skills"
+                ),
             ));
         }
     }
@@ -205,9 +208,17 @@ fn check_entry(name: &str, path: &Path, problems: &mut Vec<Diagnostic>) -> usize
     1
 }
 
+/// The skill's file in `dir`, under the first of [`SKILL_FILES`] present.
+fn skill_file(dir: &Path) -> Option<PathBuf> {
+    SKILL_FILES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|file| std::fs::symlink_metadata(file).is_ok())
+}
+
 /// `SKILL.md` through the manifest rules, then the folder's files.
 fn check_skill(dir: &Path, name: &str, problems: &mut Vec<Diagnostic>) {
-    let file = dir.join(SKILL_FILE);
+    let file = skill_file(dir).unwrap_or_else(|| dir.join(SKILL_FILE));
     let error = |message: String| Diagnostic::new(&file, Severity::Error, message);
     match std::fs::symlink_metadata(&file) {
         Err(_) => problems.push(Diagnostic::new(

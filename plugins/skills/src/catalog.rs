@@ -7,7 +7,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use skill_manifest::{Frontmatter, SKILL_FILE, Severity, parse_skill_md, validate_skill_name};
+use skill_manifest::{
+    Frontmatter, SKILL_FILE, SKILL_FILES, Severity, parse_skill_md, validate_skill_name,
+};
 
 use crate::error::{Failure, Outcome};
 use crate::files::{locate, read_text};
@@ -162,9 +164,15 @@ fn skill_dir(root: &Path, name: &str) -> Outcome<PathBuf> {
     }
 }
 
-/// Read `SKILL.md` of the skill in `dir` with the same rules as any served file.
+/// Read `SKILL.md` (or, without one, `skill.md`) of the skill in `dir` with the same rules
+/// as any served file.
 fn read_skill_md(dir: &Path, name: &str) -> Outcome<String> {
-    let located = locate(dir, name, &[SKILL_FILE]).map_err(|failure| match failure {
+    let [upper, lower] = SKILL_FILES;
+    let located = match locate(dir, name, &[upper]) {
+        Err(Failure::NotFound(_)) => locate(dir, name, &[lower]),
+        found => found,
+    }
+    .map_err(|failure| match failure {
         Failure::NotFound(_) => {
             Failure::NotFound(format!("`{name}` is not a skill: it has no {SKILL_FILE}"))
         }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use skill_manifest::{SKILL_FILE, Severity};
+use skill_manifest::{SKILL_FILES, Severity};
 
 use super::{Diagnostic, MAX_FILE_BYTES, sorted_entries};
 
@@ -57,7 +57,7 @@ impl Walk<'_> {
             Err(e) => return self.report(dir, Severity::Error, format!("cannot list: {e}")),
         };
         for (name, path) in entries {
-            if depth == 0 && name == SKILL_FILE {
+            if depth == 0 && SKILL_FILES.contains(&name.as_str()) {
                 continue; // checked with the manifest rules
             }
             if self.budget == 0 {

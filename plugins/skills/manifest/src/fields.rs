@@ -2,18 +2,18 @@
 //!
 //! The YAML is loaded with spans and *without* scalar resolution (`early_parse(false)`), so
 //! every value is the text as written: `version: 1.0` stays `"1.0"` instead of becoming a
-//! float, and `description: yes` stays `"yes"`. Only the explicit nulls (`~`, `null`, an
-//! empty value) are treated as "no value".
+//! float, `description: yes` stays `"yes"` and `license: ~` stays `"~"`, as the reference
+//! validator (strictyaml) reads them. Only an empty value is "no value".
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use saphyr::{MarkedYaml, Scalar, ScalarStyle, YamlData, YamlLoader};
-use saphyr_parser::Parser;
+use saphyr_parser::{Event, Parser, Span, SpannedEventReceiver};
 
 use crate::{
     Frontmatter, KNOWN_KEYS, MAX_COMPATIBILITY_CHARS, MAX_DESCRIPTION_CHARS, MAX_FRONTMATTER_BYTES,
-    Problem, validate_skill_name,
+    Problem, name_problems, normalize_folder_name, normalize_name,
 };
 
 /// Reads fields while mapping YAML lines (1-based within the block) to `SKILL.md` lines.
@@ -33,9 +33,7 @@ enum Text<'a> {
 fn text_of<'a>(node: &'a MarkedYaml<'_>) -> Text<'a> {
     match &node.data {
         YamlData::Representation(text, style, _tag) => {
-            let null = *style == ScalarStyle::Plain
-                && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL");
-            if null {
+            if *style == ScalarStyle::Plain && text.is_empty() {
                 Text::Null
             } else {
                 Text::Value(Cow::Borrowed(text.as_ref()))
@@ -83,12 +81,19 @@ impl Reader<'_> {
         }
     }
 
-    /// Text that must be 1..=`max` characters once trimmed.
-    fn bounded(&mut self, key: &str, node: &MarkedYaml<'_>, max: usize) -> Option<String> {
-        let text = self.string(key, node, false)?;
-        let text = text.trim().to_string();
-        let chars = text.chars().count();
-        if chars == 0 {
+    /// Text of at most `max` characters as written (a `|` block's final newline counts, as
+    /// in the reference validator), not blank unless `may_be_empty`; kept trimmed.
+    fn bounded(
+        &mut self,
+        key: &str,
+        node: &MarkedYaml<'_>,
+        max: usize,
+        may_be_empty: bool,
+    ) -> Option<String> {
+        let written = self.string(key, node, may_be_empty)?;
+        let text = written.trim().to_string();
+        let chars = written.chars().count();
+        if text.is_empty() && !may_be_empty {
             self.error(node, format!("`{key}` is empty"));
         } else if chars > max {
             let line = self.line(node);
@@ -105,7 +110,7 @@ impl Reader<'_> {
         let map = match &node.data {
             YamlData::Mapping(map) => map,
             YamlData::Tagged(_, inner) => return self.metadata(inner),
-            _ if matches!(text_of(node), Text::Null) => return out,
+            _ if is_null(node) => return out,
             _ => {
                 self.error(
                     node,
@@ -147,6 +152,16 @@ impl Reader<'_> {
     }
 }
 
+/// An empty value or YAML's explicit nulls (`~`, `null`): "none", where a mapping or list
+/// is expected.
+fn is_null(node: &MarkedYaml<'_>) -> bool {
+    matches!(
+        &node.data,
+        YamlData::Representation(text, ScalarStyle::Plain, _)
+            if matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL")
+    )
+}
+
 fn load(yaml: &str) -> Result<Vec<MarkedYaml<'_>>, saphyr::ScanError> {
     let mut loader = YamlLoader::<MarkedYaml>::default();
     loader.early_parse(false);
@@ -156,6 +171,79 @@ fn load(yaml: &str) -> Result<Vec<MarkedYaml<'_>>, saphyr::ScanError> {
         return Err(error.clone());
     }
     Ok(loader.into_documents())
+}
+
+/// The YAML the reference validator's parser (strictyaml) refuses: flow collections
+/// (`[a, b]`, `{k: v}`), anchors and aliases (`&a`, `*a`) and tags (`!!str`). Each kind is
+/// reported once, at its first use, as a tolerable error: YAML parsers in agents read them.
+struct StrictYaml<'y> {
+    yaml: &'y str,
+    found: Vec<(Span, &'static str)>,
+}
+
+impl StrictYaml<'_> {
+    fn note(&mut self, span: Span, what: &'static str) {
+        if !self.found.iter().any(|(_, seen)| *seen == what) {
+            self.found.push((span, what));
+        }
+    }
+
+    fn starts_with(&self, span: Span, opener: char) -> bool {
+        self.yaml.chars().nth(span.start.index()) == Some(opener)
+    }
+}
+
+const FLOW: &str = "flow style (`[...]`, `{...}`) is not allowed in the frontmatter: write a \
+                    list as `- item` lines and a mapping as `key: value` lines, or quote the \
+                    value if it is text";
+const ANCHOR: &str = "anchors and aliases (`&name`, `*name`) are not allowed in the \
+                      frontmatter: write the value out, or quote it if it is text";
+const TAG: &str = "tags (`!!str`, `!name`) are not allowed in the frontmatter: every value is \
+                   text already; quote it if the `!` is part of the text";
+
+impl<'input> SpannedEventReceiver<'input> for StrictYaml<'_> {
+    fn on_event(&mut self, event: Event<'input>, span: Span) {
+        match event {
+            Event::Alias(_) => self.note(span, ANCHOR),
+            Event::Scalar(_, _, anchor, tag) => {
+                if anchor > 0 {
+                    self.note(span, ANCHOR);
+                }
+                if tag.is_some() {
+                    self.note(span, TAG);
+                }
+            }
+            Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
+                if self.starts_with(span, '[') || self.starts_with(span, '{') {
+                    self.note(span, FLOW);
+                }
+                if anchor > 0 {
+                    self.note(span, ANCHOR);
+                }
+                if tag.is_some() {
+                    self.note(span, TAG);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What of `yaml` (valid YAML) strictyaml refuses, as `(line within the block, message)`.
+fn strict_yaml_problems(yaml: &str) -> Vec<(usize, &'static str)> {
+    let mut strict = StrictYaml {
+        yaml,
+        found: Vec::new(),
+    };
+    let mut parser = Parser::new_from_str(yaml);
+    if parser.load(&mut strict, true).is_err() {
+        return Vec::new();
+    }
+    strict
+        .found
+        .into_iter()
+        .map(|(span, what)| (span.start.line(), what))
+        .collect()
 }
 
 /// Read the frontmatter block `yaml`, whose first line is line `yaml_line` of `SKILL.md`.
@@ -192,6 +280,9 @@ pub(crate) fn read(
             return None;
         }
     };
+    for (line, message) in strict_yaml_problems(yaml) {
+        problems.push(Problem::tolerable_error(line + opening_line, message));
+    }
     let mut reader = Reader {
         offset: opening_line,
         problems,
@@ -239,23 +330,24 @@ pub(crate) fn read(
         match key_text.as_ref() {
             "name" => name = reader.string("name", value, false).map(|n| (n, value)),
             "description" => {
-                description = reader.bounded("description", value, MAX_DESCRIPTION_CHARS)
+                description = reader.bounded("description", value, MAX_DESCRIPTION_CHARS, false)
             }
             "license" => frontmatter.license = reader.string("license", value, true),
             "compatibility" => {
-                if !matches!(text_of(value), Text::Null) {
-                    frontmatter.compatibility =
-                        reader.bounded("compatibility", value, MAX_COMPATIBILITY_CHARS);
-                }
+                frontmatter.compatibility =
+                    reader.bounded("compatibility", value, MAX_COMPATIBILITY_CHARS, true);
             }
             "metadata" => frontmatter.metadata = reader.metadata(value),
             "allowed-tools" => frontmatter.allowed_tools = reader.allowed_tools(value),
             other => {
+                // An error of the convention (the reference validator fails on it), which
+                // the agents that load skills ignore.
                 let line = reader.line(key);
-                reader.problems.push(Problem::warning(
+                reader.problems.push(Problem::tolerable_error(
                     line,
                     format!(
-                        "unknown key `{other}` (ignored; the known keys are {})",
+                        "unknown key `{other}`: the convention allows only {} (put your own \
+                         fields under `metadata`)",
                         KNOWN_KEYS.join(", ")
                     ),
                 ));
@@ -264,10 +356,15 @@ pub(crate) fn read(
     }
 
     if let Some((name, node)) = &name {
-        if let Err(why) = validate_skill_name(name) {
+        let problems = name_problems(name);
+        for why in &problems {
             reader.error(node, format!("invalid name `{name}`: {why}"));
         }
-        if name != folder_name {
+        // Compared as the reference validator compares them: the name trimmed, both
+        // NFKC-normalized (`café` matches its folder in either Unicode form). An empty name
+        // has no folder to match.
+        let empty = normalize_name(name).is_empty();
+        if !empty && normalize_name(name) != normalize_folder_name(folder_name) {
             reader.error(
                 node,
                 format!(

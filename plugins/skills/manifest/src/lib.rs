@@ -7,8 +7,11 @@
 //!
 //! Parsing never fails: everything wrong with a file is a [`Problem`] with a 1-based line
 //! number in `SKILL.md`, so a checker can print `file:line: message` and a host can list the
-//! good skills next to the reasons the others were skipped. A `SKILL.md` with no frontmatter
-//! at all is accepted as a legacy skill (one warning), known by its folder name.
+//! good skills next to the reasons the others were skipped. The rules are those of the
+//! reference validator (`skills-ref`); the errors agents tolerate when they load skills (a
+//! long description, an unknown key, no frontmatter at all) are marked
+//! [`Problem::tolerable`], so a host can serve such a skill with a warning while a checker
+//! fails it. A legacy `SKILL.md` with no frontmatter is known by its folder name.
 //!
 //! This crate is pure Rust with no I/O: it builds natively and for `wasm32-wasip2`.
 //!
@@ -38,10 +41,13 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use name::validate_skill_name;
+pub use name::{name_problems, normalize_folder_name, normalize_name, validate_skill_name};
 
 /// The file that makes a folder a skill.
 pub const SKILL_FILE: &str = "SKILL.md";
+/// The names a skill's file is looked for under, in order: the reference validator
+/// accepts a lowercase `skill.md` when there is no `SKILL.md`.
+pub const SKILL_FILES: [&str; 2] = [SKILL_FILE, "skill.md"];
 /// The longest allowed `name`, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 /// The longest allowed `description`, in characters.
@@ -52,7 +58,7 @@ pub const MAX_COMPATIBILITY_CHARS: usize = 500;
 /// few hundred bytes; the cap keeps a hostile or broken file from costing much.
 pub const MAX_FRONTMATTER_BYTES: usize = 64 * 1024;
 
-/// The keys the convention defines. Anything else is reported as a warning.
+/// The keys the convention defines. Anything else is a (tolerable) error.
 pub const KNOWN_KEYS: [&str; 6] = [
     "name",
     "description",
@@ -84,7 +90,7 @@ pub struct Frontmatter {
 /// How bad a [`Problem`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
-    /// The skill still loads (legacy file, unknown key, empty body).
+    /// Advice; the reference validator would pass the file (an empty body).
     Warning,
     /// The skill must not be offered until the file is fixed.
     Error,
@@ -196,9 +202,9 @@ impl ParsedSkill<'_> {
             .any(|p| p.severity == Severity::Error && !p.tolerable)
     }
 
-    /// True for a usable file without frontmatter, known by its folder name alone.
+    /// True for a loadable file without frontmatter, known by its folder name alone.
     pub fn is_legacy(&self) -> bool {
-        self.frontmatter.is_none() && !self.has_errors()
+        self.frontmatter.is_none() && !self.blocks_loading()
     }
 }
 
@@ -207,10 +213,11 @@ pub fn parse_skill_md<'a>(folder_name: &str, text: &'a str) -> ParsedSkill<'a> {
     let mut problems = Vec::new();
     let mut parsed = match split::split(text) {
         split::Split::NoFrontmatter { body } => {
-            problems.push(Problem::warning(
+            // The convention requires frontmatter; agents still load such legacy skills.
+            problems.push(Problem::tolerable_error(
                 1,
-                "no YAML frontmatter (the first line must be `---`): this legacy skill is \
-                 known by its folder name and has no description",
+                "no YAML frontmatter (the first line must be `---`): a legacy skill, known \
+                 by its folder name and with no description",
             ));
             ParsedSkill {
                 frontmatter: None,
@@ -252,6 +259,14 @@ pub fn parse_skill_md<'a>(folder_name: &str, text: &'a str) -> ParsedSkill<'a> {
             }
         }
     };
+    if text.starts_with('\u{feff}') {
+        // Invisible in editors, and the reference validator refuses the file for it.
+        parsed.problems.push(Problem::tolerable_error(
+            1,
+            "the file starts with a byte-order mark (U+FEFF): save it as UTF-8 without one, \
+             so that its first line is `---`",
+        ));
+    }
     // Stable sort: problems on one line keep the order they were found in.
     parsed.problems.sort_by_key(|p| p.line);
     parsed

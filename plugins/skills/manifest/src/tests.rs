@@ -79,9 +79,11 @@ fn legacy_file_without_frontmatter() {
     let skill = parse_skill_md("old-skill", text);
     assert!(skill.frontmatter.is_none());
     assert!(skill.is_legacy());
-    assert!(!skill.has_errors());
+    // An error of the convention that loaders tolerate.
+    assert!(skill.has_errors() && !skill.blocks_loading());
     let problem = only_problem(&skill);
-    assert_eq!(problem.severity, Severity::Warning);
+    assert_eq!(problem.severity, Severity::Error);
+    assert!(problem.tolerable);
     assert_eq!(problem.line, 1);
     assert!(problem.message.contains("legacy"), "{problem}");
     assert_eq!(skill.body, text);
@@ -155,30 +157,56 @@ fn name_must_match_folder() {
 #[test]
 fn bad_characters_in_name() {
     let skill = parse_skill_md("My_Skill", "---\nname: My_Skill\ndescription: d\n---\nb\n");
-    let problem = only_problem(&skill);
-    assert_eq!(problem.line, 2);
-    assert!(
-        problem.message.contains("invalid name `My_Skill`"),
-        "{problem}"
-    );
-    assert!(problem.message.contains("'M'"), "{problem}");
+    // Every rule the name breaks is said, as the reference validator says them all.
+    let messages: Vec<&str> = skill.problems.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    assert!(skill.problems.iter().all(|p| p.line == 2));
+    assert!(messages[0].contains("invalid name `My_Skill`: the name must be lowercase"));
+    assert!(messages[1].contains("'_'"), "{messages:?}");
 }
 
 #[test]
 fn name_rules() {
-    for good in ["a", "pdf", "csv-stats", "a1-b2-c3", "0", &"a".repeat(64)] {
+    for good in [
+        "a",
+        "pdf",
+        "csv-stats",
+        "a1-b2-c3",
+        "0",
+        &"a".repeat(64),
+        // Lowercase letters of any script, as the reference validator allows them.
+        "навык",
+        "мой-навык",
+        "技能",
+        "caf\u{e9}",
+        "cafe\u{301}",
+        &"я".repeat(64),
+        // NFKC makes the ligature two letters and the superscript a digit.
+        "\u{fb01}le",
+        "a\u{b2}",
+        // Trimmed before it is checked.
+        " padded ",
+    ] {
         assert_eq!(validate_skill_name(good), Ok(()), "{good}");
     }
     let bad = [
         ("", "empty"),
+        ("   ", "empty"),
         (&"a".repeat(65), "65 characters"),
-        ("Upper", "'U'"),
+        ("Upper", "lowercase"),
+        ("Caf\u{e9}", "lowercase"),
+        ("\u{1c5}-title", "lowercase"),
         ("under_score", "'_'"),
         ("with space", "' '"),
         ("dot.ted", "'.'"),
         ("slash/y", "'/'"),
         ("..", "'.'"),
-        ("caf\u{e9}", "'é'"),
+        ("half-\u{bd}", "'⁄'"),
+        // A combining mark is not a letter.
+        (
+            "\u{939}\u{93f}\u{902}\u{926}\u{940}",
+            "only letters, digits and hyphens",
+        ),
         ("-lead", "hyphen"),
         ("trail-", "hyphen"),
         ("dou--ble", "`--`"),
@@ -187,6 +215,32 @@ fn name_rules() {
         let err = validate_skill_name(name).expect_err(name);
         assert!(err.contains(why), "{name:?}: {err}");
     }
+    assert_eq!(
+        name_problems("Bad--Name-").len(),
+        3,
+        "lowercase, hyphens at an end, `--`"
+    );
+}
+
+#[test]
+fn a_name_matches_its_folder_in_any_unicode_form() {
+    let nfc = "caf\u{e9}";
+    let nfd = "cafe\u{301}";
+    for (folder, name) in [(nfc, nfd), (nfd, nfc), ("a2", "a\u{b2}")] {
+        let text = format!("---\nname: {name}\ndescription: d\n---\nb\n");
+        let skill = parse_skill_md(folder, &text);
+        assert!(
+            skill.problems.is_empty(),
+            "{folder} {name}: {:#?}",
+            skill.problems
+        );
+    }
+    let skill = parse_skill_md("other", "---\nname: \"\"\ndescription: d\n---\nb\n");
+    // An empty name is one problem, not also a mismatch.
+    assert_eq!(
+        only_problem(&skill).message,
+        "invalid name ``: the name is empty"
+    );
 }
 
 #[test]
@@ -251,26 +305,27 @@ fn compatibility_limit() {
 }
 
 #[test]
-fn unknown_key_is_a_warning_with_its_line() {
+fn unknown_key_is_a_tolerable_error_with_its_line() {
     let text = "---\nname: x\ndescription: d\nversion: 2\n---\nbody\n";
     let skill = parse_skill_md("x", text);
     let problem = only_problem(&skill);
-    assert_eq!(problem.severity, Severity::Warning);
+    assert_eq!(problem.severity, Severity::Error);
+    assert!(problem.tolerable, "agents ignore it: served with a warning");
     assert_eq!(problem.line, 4);
     assert!(
         problem.message.contains("unknown key `version`"),
         "{problem}"
     );
-    assert!(!skill.has_errors());
+    assert!(skill.has_errors() && !skill.blocks_loading());
     assert_eq!(frontmatter(&skill).name, "x");
 }
 
 #[test]
 fn wrong_value_types() {
-    let text = "---\nname: [x]\ndescription: d\nmetadata: just text\nlicense: {a: b}\n---\nb\n";
+    let text = "---\nname:\n  - x\ndescription: d\nmetadata: just text\nlicense:\n  a: b\n---\nb\n";
     let skill = parse_skill_md("x", text);
     let lines: Vec<usize> = skill.problems.iter().map(|p| p.line).collect();
-    assert_eq!(lines, [2, 4, 5], "{:#?}", skill.problems);
+    assert_eq!(lines, [3, 5, 7], "{:#?}", skill.problems);
     assert!(
         skill.problems[0]
             .message
@@ -354,7 +409,10 @@ fn crlf_line_endings() {
 fn byte_order_mark() {
     let text = "\u{feff}---\nname: x\ndescription: d\n---\nbody\n";
     let skill = parse_skill_md("x", text);
-    assert!(skill.problems.is_empty(), "{:#?}", skill.problems);
+    // Read as if it were not there, and reported as the reference validator fails on it.
+    let problem = only_problem(&skill);
+    assert!(problem.tolerable && problem.message.contains("byte-order mark"));
+    assert!(!skill.blocks_loading());
     assert_eq!(frontmatter(&skill).name, "x");
     assert_eq!(skill.body, "body\n");
 
@@ -438,7 +496,7 @@ fn render_is_file_line_message() {
     ));
     assert_eq!(
         problem.render("skills/x/SKILL.md"),
-        format!("skills/x/SKILL.md:4: warning: {}", problem.message)
+        format!("skills/x/SKILL.md:4: error: {}", problem.message)
     );
 }
 
@@ -450,8 +508,31 @@ fn quoted_values_and_nulls() {
     assert!(skill.problems.is_empty(), "{:#?}", skill.problems);
     let fm = frontmatter(&skill);
     assert_eq!(fm.description, "Says \"hi\"");
-    assert_eq!(fm.license, None);
+    // Text as written, as strictyaml (the reference validator's parser) reads it.
+    assert_eq!(fm.license.as_deref(), Some("~"));
     assert_eq!(fm.compatibility, None);
+    // `metadata: null` is no metadata.
+    let text = "---\nname: x\ndescription: null\nmetadata: null\n---\nb\n";
+    let skill = parse_skill_md("x", text);
+    assert!(skill.problems.is_empty(), "{:#?}", skill.problems);
+    assert_eq!(frontmatter(&skill).description, "null");
+}
+
+#[test]
+fn lengths_count_what_is_written_and_compatibility_may_be_empty() {
+    // A `|` block keeps its final newline: 1,024 characters and a newline are 1,025.
+    let text = format!(
+        "---\nname: x\ndescription: |\n  {}\n---\nb\n",
+        "d".repeat(MAX_DESCRIPTION_CHARS)
+    );
+    let skill = parse_skill_md("x", &text);
+    assert!(
+        only_problem(&skill).message.contains("1025 characters"),
+        "{:#?}",
+        skill.problems
+    );
+    let text = "---\nname: x\ndescription: d\ncompatibility: \"\"\n---\nb\n";
+    assert!(parse_skill_md("x", text).problems.is_empty());
 }
 
 #[test]
@@ -468,4 +549,26 @@ fn split_positions() {
     assert_eq!(split("no"), Split::NoFrontmatter { body: "no" });
     assert_eq!(split("---"), Split::Unclosed { body: "---" });
     assert_eq!(split("----\n"), Split::NoFrontmatter { body: "----\n" });
+}
+
+#[test]
+fn yaml_that_strictyaml_refuses_is_a_tolerable_error() {
+    let cases = [
+        ("allowed-tools: [a, b]", 4, "flow style"),
+        ("metadata: {k: v}", 4, "flow style"),
+        ("license: &l MIT", 4, "anchors"),
+        ("license: !!str MIT", 4, "tags"),
+    ];
+    for (line, at, what) in cases {
+        let text = format!("---\nname: x\ndescription: d\n{line}\n---\nb\n");
+        let skill = parse_skill_md("x", &text);
+        let problem = only_problem(&skill);
+        assert!(problem.message.contains(what), "{line}: {problem}");
+        assert_eq!(problem.line, at, "{line}");
+        assert!(problem.tolerable && !skill.blocks_loading(), "{line}");
+    }
+    // An alias is reported once with its anchor; a `[` inside text is text.
+    let text = "---\nname: x\ndescription: &d d\nlicense: *d\ncompatibility: see [docs]\n---\nb\n";
+    let skill = parse_skill_md("x", text);
+    assert_eq!(only_problem(&skill).line, 3);
 }
