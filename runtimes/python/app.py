@@ -97,7 +97,7 @@ def _run(request: wit_world.RunRequest) -> wit_world.RunOutput:
         return _output(stdout, stderr, 1)
 
     search = [script_dir or SCRATCH, SKILL]
-    refused = preflight.refused(tree, AVAILABLE, FAILED, search)
+    refused = preflight.refused(tree, AVAILABLE, FAILED, search, filename, SKILL)
     if refused:
         raise Err(NEEDS_NATIVE + ", ".join(refused))
 

@@ -361,3 +361,114 @@ async fn asyncio_runs_without_sockets() {
     .await;
     assert_eq!((r.stdout.as_str(), r.exit_code), ("[1, 2]\n", 0), "{r:?}");
 }
+
+/// A skill with a package of its own, as the official document skills have
+/// (`scripts/office/…`): its modules import what the sandbox may lack.
+fn skill_with_a_package() -> (tempfile::TempDir, PluginPolicy) {
+    let (dir, policy) = scratch_skills();
+    let scripts = dir.path().join("demo/scripts");
+    std::fs::create_dir_all(scripts.join("office")).expect("mkdir");
+    for (file, text) in [
+        ("office/__init__.py", "from .pack import pack\n"),
+        (
+            "office/pack.py",
+            "import zipfile\n\ndef pack(name):\n    return name + '.zip'\n",
+        ),
+        ("office/docx.py", "from . import pack\nimport lxml.etree\n"),
+        (
+            "pack_it.py",
+            "import sys\nfrom office import pack\nprint(pack(sys.argv[1]))\n",
+        ),
+        (
+            "read_docx.py",
+            "from office import docx\nprint('unreachable')\n",
+        ),
+        (
+            "cat.py",
+            "import sys\nprint(open(sys.argv[1]).read().upper(), end='')\n",
+        ),
+    ] {
+        std::fs::write(scripts.join(file), text).expect("write");
+    }
+    (dir, policy)
+}
+
+#[tokio::test]
+async fn preflight_follows_the_skill_s_own_modules() {
+    let (_dir, policy) = skill_with_a_package();
+    // The package's own imports are all in the sandbox: it runs.
+    let r = run_with(
+        &policy,
+        script("demo", "scripts/pack_it.py", &["report"], None),
+    )
+    .await;
+    assert_eq!(
+        (r.stdout.as_str(), r.exit_code),
+        ("report.zip\n", 0),
+        "{r:?}"
+    );
+    // A module of the package needs lxml: refused before anything runs, naming the file.
+    match try_run(&policy, script("demo", "scripts/read_docx.py", &[], None)).await {
+        Err(ScriptFailure::Denied(message)) => assert!(
+            message.contains("needs native mode: imports lxml (scripts/office/docx.py)"),
+            "{message}"
+        ),
+        other => panic!("expected a denial, got {other:?}"),
+    }
+    // Inline code that puts the skill's scripts on sys.path imports them like a script.
+    let r = run_with(
+        &policy,
+        demo("import sys\nsys.path.insert(0, '/skill/scripts')\nfrom helper import shout\nfrom office import pack\nprint(shout(pack('a')))"),
+    )
+    .await;
+    assert_eq!((r.stdout.as_str(), r.exit_code), ("A.ZIP\n", 0), "{r:?}");
+    match try_run(
+        &policy,
+        demo("import os, sys\nsys.path.append(os.path.join('/skill', 'scripts'))\nimport office.docx"),
+    )
+    .await
+    {
+        Err(ScriptFailure::Denied(message)) => {
+            assert!(message.contains("imports lxml (scripts/office/docx.py)"), "{message}")
+        }
+        other => panic!("expected a denial, got {other:?}"),
+    }
+    // `runpy` with a literal module runs it, and is checked like an import.
+    let r = run_with(
+        &policy,
+        ScriptJob {
+            args: vec!["x".into()],
+            ..demo("import runpy, sys\nsys.path.insert(0, '/skill/scripts')\nrunpy.run_module('pack_it', run_name='__main__')")
+        },
+    )
+    .await;
+    assert_eq!((r.stdout.as_str(), r.exit_code), ("x.zip\n", 0), "{r:?}");
+    assert_healthy().await;
+}
+
+#[tokio::test]
+async fn a_script_reads_its_input_from_dev_stdin() {
+    let (_dir, policy) = skill_with_a_package();
+    let r = run_with(
+        &policy,
+        script(
+            "demo",
+            "scripts/cat.py",
+            &["/dev/stdin"],
+            Some("line one\nline two\n"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (r.stdout.as_str(), r.exit_code),
+        ("LINE ONE\nLINE TWO\n", 0),
+        "{r:?}"
+    );
+    // Without input it is empty; it cannot be written, and nothing else is in /dev.
+    let r = run_with(
+        &policy,
+        demo("import os\nprint(repr(open('/dev/stdin').read()), os.listdir('/dev'))\ntry:\n    open('/dev/stdin', 'w')\nexcept OSError as e:\n    print(type(e).__name__)"),
+    )
+    .await;
+    assert_eq!(r.stdout, "'' ['stdin']\nPermissionError\n", "{r:?}");
+}

@@ -20,7 +20,7 @@ Run Python for a skill: one of the skill's own scripts (`script`, its path relat
 skill's folder as the instructions name it, e.g. \"scripts/convert.py\") or a short inline \
 program (`code`, as with `python3 -c`). Give exactly one of `script` and `code`. `args` are \
 the command-line arguments (sys.argv[1:]), each its own string; `stdin` is the text on \
-standard input. So `python3 scripts/convert.py 10 km mi` in a skill's instructions becomes \
+standard input, also readable as the file /dev/stdin for scripts that take a path. So `python3 scripts/convert.py 10 km mi` in a skill's instructions becomes \
 {\"name\": \"unit-converter\", \"script\": \"scripts/convert.py\", \"args\": [\"10\", \"km\", \
 \"mi\"]}. Where it runs is the user's choice: sandboxed (the default), the skill's folder is \
 read-only at /skill, the working directory is an empty scratch folder you may write to, there \

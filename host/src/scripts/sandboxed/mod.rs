@@ -3,8 +3,8 @@
 //!
 //! Each run gets a fresh instance whose policy grants the skill's folder read-only at
 //! `/skill`, a new empty temporary folder read-write at `/scratch` (the working
-//! directory, deleted afterwards), the calling plugin's environment and nothing else: no
-//! hosts, no other folders. It runs under the plugin's script limits
+//! directory, deleted afterwards), `/dev/stdin` (the input, read-only), the calling
+//! plugin's environment and nothing else: no hosts, no other folders. It runs under the plugin's script limits
 //! (`[plugins.NAME.python]`). A script that crosses one is the script's failure, reported
 //! as a [`ScriptRun`] with exit code -1 ([`outcome::KILLED_EXIT_CODE`]), not a host
 //! error.
@@ -32,6 +32,10 @@ pub const SKILL_GUEST_PATH: &str = "/skill";
 
 /// Where a script sees its scratch folder (read-write, its working directory).
 pub const SCRATCH_GUEST_PATH: &str = "/scratch";
+
+/// Where a script finds `stdin`: the request's input as a file, for scripts that take a
+/// path (`convert.py /dev/stdin`). Nothing else is there.
+pub const DEV_GUEST_PATH: &str = "/dev";
 
 /// How progress and errors name the runner.
 pub const RUNTIME_NAME: &str = "the Python runtime";
@@ -103,7 +107,24 @@ impl SandboxedPython {
             .map_err(|e| {
                 ScriptFailure::Unavailable(format!("cannot create a scratch folder: {e}"))
             })?;
-        let grants = Arc::new(script_policy(policy, &job.skill_dir, scratch.path()));
+        // `/dev/stdin` for scripts that take a path: a read-only folder holding the input.
+        let dev = tempfile::Builder::new()
+            .prefix("wasmhost-dev-")
+            .tempdir()
+            .and_then(|dev| {
+                std::fs::write(
+                    dev.path().join("stdin"),
+                    job.stdin.as_deref().unwrap_or_default(),
+                )?;
+                Ok(dev)
+            })
+            .map_err(|e| ScriptFailure::Unavailable(format!("cannot create /dev/stdin: {e}")))?;
+        let grants = Arc::new(script_policy(
+            policy,
+            &job.skill_dir,
+            scratch.path(),
+            dev.path(),
+        ));
         let unavailable = |e: crate::sandbox::StoreError| {
             ScriptFailure::Unavailable(format!("cannot set up the sandboxed Python: {e}"))
         };
@@ -187,7 +208,12 @@ fn not_installed(looked_at: Option<(&Path, std::io::Error)>) -> ScriptFailure {
 /// plugin's environment, no network, under the plugin's script limits. Named
 /// `PLUGIN.python` so a limit's message points at `[plugins.PLUGIN.python]`, the section
 /// that raises it.
-fn script_policy(plugin: &PluginPolicy, skill_dir: &Path, scratch: &Path) -> PluginPolicy {
+fn script_policy(
+    plugin: &PluginPolicy,
+    skill_dir: &Path,
+    scratch: &Path,
+    dev: &Path,
+) -> PluginPolicy {
     let mut grants = PluginPolicy::deny_all(&format!("{}.python", plugin.name));
     grants.folders = vec![
         FolderGrant {
@@ -199,6 +225,11 @@ fn script_policy(plugin: &PluginPolicy, skill_dir: &Path, scratch: &Path) -> Plu
             host: scratch.to_path_buf(),
             guest: SCRATCH_GUEST_PATH.to_string(),
             access: Access::Rw,
+        },
+        FolderGrant {
+            host: dev.to_path_buf(),
+            guest: DEV_GUEST_PATH.to_string(),
+            access: Access::Ro,
         },
     ];
     grants.env = plugin.env.clone();
@@ -217,9 +248,16 @@ mod tests {
         plugin.config.insert("model".into(), "x".into());
         plugin.grant_skills_folder("/srv/skills".into());
         plugin.python.limits.fuel = 7;
-        let grants = script_policy(&plugin, Path::new("/srv/skills/demo"), Path::new("/tmp/s"));
+        let grants = script_policy(
+            &plugin,
+            Path::new("/srv/skills/demo"),
+            Path::new("/tmp/s"),
+            Path::new("/tmp/d"),
+        );
         assert_eq!(grants.name, "skills.python");
-        assert_eq!(grants.folders.len(), 2);
+        assert_eq!(grants.folders.len(), 3);
+        assert_eq!(grants.folders[2].guest, DEV_GUEST_PATH);
+        assert_eq!(grants.folders[2].access, Access::Ro);
         assert_eq!(grants.folders[0].guest, SKILL_GUEST_PATH);
         assert_eq!(grants.folders[0].access, Access::Ro);
         assert_eq!(grants.folders[1].guest, SCRATCH_GUEST_PATH);
