@@ -337,3 +337,59 @@ fn a_large_catalog_is_listed_whole_in_order_and_paged() {
         stdout(&check)
     );
 }
+
+#[test]
+fn a_symlinked_skill_md_is_refused_by_the_open_itself() {
+    // The plugin opens SKILL.md without following links (one WASI call, O_NOFOLLOW): a
+    // link is reported, not read, whether listed or asked for; a lowercase `skill.md` is
+    // read like SKILL.md.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("skills");
+    write(
+        &root,
+        "real/SKILL.md",
+        "---\nname: real\ndescription: The real one.\n---\nDo.\n",
+    );
+    write(
+        &root,
+        "lower/skill.md",
+        "---\nname: lower\ndescription: Lowercase file.\n---\nDo.\n",
+    );
+    std::fs::create_dir(root.join("linked")).expect("mkdir");
+    std::os::unix::fs::symlink("../real/SKILL.md", root.join("linked/SKILL.md")).expect("symlink");
+    let skills = root.to_string_lossy().into_owned();
+    let out = wasmhost(
+        &["call", "skills", "list_skills", "{}", "--skills", &skills],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let names: Vec<&str> = listing["skills"]
+        .as_array()
+        .expect("skills")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["lower", "real"], "{listing}");
+    assert_eq!(
+        listing["problems"],
+        serde_json::json!([{"skill": "linked", "message": "symlinks are not followed: linked/SKILL.md"}])
+    );
+    let out = wasmhost(
+        &[
+            "call",
+            "skills",
+            "get_skill",
+            r#"{"name":"linked"}"#,
+            "--skills",
+            &skills,
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("symlinks are not followed: linked/SKILL.md"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -12,7 +12,7 @@ use skill_manifest::{
 };
 
 use crate::error::{Failure, Outcome};
-use crate::files::{locate, read_text};
+use crate::files::{self, locate, read_text};
 
 /// Where the host mounts the user's skills folder (read-only) inside the sandbox.
 pub const SKILLS_ROOT: &str = "/skills";
@@ -164,21 +164,17 @@ fn skill_dir(root: &Path, name: &str) -> Outcome<PathBuf> {
     }
 }
 
-/// Read `SKILL.md` (or, without one, `skill.md`) of the skill in `dir` with the same rules
-/// as any served file.
+/// Read `SKILL.md` (or, without one, `skill.md`) of the skill in `dir`, a folder known not
+/// to be a symlink, with the same rules as any served file.
 fn read_skill_md(dir: &Path, name: &str) -> Outcome<String> {
-    let [upper, lower] = SKILL_FILES;
-    let located = match locate(dir, name, &[upper]) {
-        Err(Failure::NotFound(_)) => locate(dir, name, &[lower]),
-        found => found,
-    }
-    .map_err(|failure| match failure {
-        Failure::NotFound(_) => {
-            Failure::NotFound(format!("`{name}` is not a skill: it has no {SKILL_FILE}"))
+    for file in SKILL_FILES {
+        if let Some(text) = files::read_in_folder(dir, name, file)? {
+            return Ok(text);
         }
-        other => other,
-    })?;
-    read_text(&located)
+    }
+    Err(Failure::NotFound(format!(
+        "`{name}` is not a skill: it has no {SKILL_FILE}"
+    )))
 }
 
 /// `list_skills`: the usable skills, sorted by name (one page of them), and what is wrong

@@ -118,39 +118,135 @@ pub fn locate<'a>(skill_dir: &Path, skill: &'a str, parts: &[&str]) -> Outcome<L
     })
 }
 
+/// The bytes of `file`, whose size was `expected` when it was examined: read in as few
+/// calls as it takes (each read through WASI costs microseconds, and a catalog reads
+/// thousands of files), up to one byte past [`MAX_FILE_BYTES`] so that a file that grew
+/// since is still caught.
+fn read_expecting(file: &mut fs::File, expected: u64) -> std::io::Result<Vec<u8>> {
+    let expected = usize::try_from(expected.min(MAX_FILE_BYTES)).unwrap_or(0);
+    // One byte of room past the expected size: a file that grew shows it.
+    let mut bytes = vec![0; expected + 1];
+    let mut filled = 0;
+    loop {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        // The size it had: done, without another call to learn that the end is there.
+        if filled == expected {
+            break;
+        }
+        if filled == bytes.len() {
+            // It grew since the stat: read on, as far as the limit allows.
+            bytes.truncate(filled);
+            file.take(MAX_FILE_BYTES + 1 - filled as u64)
+                .read_to_end(&mut bytes)?;
+            return Ok(bytes);
+        }
+    }
+    bytes.truncate(filled);
+    Ok(bytes)
+}
+
+/// Opens `name` in `dir` without following a symlink (a symlink is refused by the open
+/// itself: one call where a check and an open would be two, which counts when a catalog
+/// opens thousands of files through WASI).
+fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
+    #[cfg(target_os = "wasi")]
+    {
+        use std::os::fd::FromRawFd;
+        // Paths here are built from UTF-8 names (a folder that is not is reported as such).
+        let text = path
+            .to_str()
+            .ok_or_else(|| std::io::Error::other("the path is not UTF-8"))?;
+        let c_path = std::ffi::CString::new(text)?;
+        // SAFETY: `c_path` is a NUL-terminated string that outlives the call.
+        let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY | libc::O_NOFOLLOW) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        Ok(unsafe { fs::File::from_raw_fd(fd) })
+    }
+    #[cfg(not(target_os = "wasi"))]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    }
+}
+
+/// Reads file `name` of the skill `skill` in `dir` (a folder already known not to be a
+/// symlink) as text; `Ok(None)` when there is no such file.
+pub fn read_in_folder(dir: &Path, skill: &str, name: &str) -> Outcome<Option<String>> {
+    let path = dir.join(name);
+    let shown = format!("{skill}/{name}");
+    let file = match open_no_follow(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // ELOOP: the last component is a symlink.
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(Failure::Denied(format!(
+                "symlinks are not followed: {shown}"
+            )));
+        }
+        Err(e) => return Err(Failure::Failed(format!("cannot open `{shown}`: {e}"))),
+    };
+    let metadata = file
+        .metadata()
+        .map_err(|e| Failure::Failed(format!("cannot examine `{shown}`: {e}")))?;
+    read_opened(file, &metadata, &shown).map(Some)
+}
+
 /// Read a located regular file as UTF-8 text, within [`MAX_FILE_BYTES`].
 pub fn read_text(file: &Located<'_>) -> Outcome<String> {
     let shown = file.display();
-    if file.metadata.is_dir() {
+    if !file.metadata.is_file() || file.metadata.len() > MAX_FILE_BYTES {
+        // Refused with the reason, without opening it.
+        return read_opened_checks(&file.metadata, &shown).map(|()| String::new());
+    }
+    let opened = fs::File::open(&file.full)
+        .map_err(|e| Failure::Failed(format!("cannot open `{shown}`: {e}")))?;
+    read_opened(opened, &file.metadata, &shown)
+}
+
+/// Why a file with `metadata` is not read, if it is not.
+fn read_opened_checks(metadata: &Metadata, shown: &str) -> Outcome<()> {
+    if metadata.is_dir() {
         return Err(Failure::InvalidArguments(format!(
             "`{shown}` is a folder; give the path of a file (get_skill lists them)"
         )));
     }
-    if !file.metadata.is_file() {
+    if !metadata.is_file() {
         return Err(Failure::Denied(format!(
             "`{shown}` is not a regular file; only regular files are read"
         )));
     }
-    let too_big = |size: u64| {
-        Failure::Denied(format!(
-            "`{shown}` is {size} bytes; files larger than {MAX_FILE_BYTES} bytes (2 MiB) are \
-             not read"
-        ))
-    };
-    if file.metadata.len() > MAX_FILE_BYTES {
-        return Err(too_big(file.metadata.len()));
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_big(shown, metadata.len()));
     }
-    let opened = fs::File::open(&file.full)
-        .map_err(|e| Failure::Failed(format!("cannot open `{shown}`: {e}")))?;
-    // Read one byte past the limit so a file that grew since the stat is still caught.
-    let mut bytes = Vec::new();
-    opened
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
+    Ok(())
+}
+
+fn too_big(shown: &str, size: u64) -> Failure {
+    Failure::Denied(format!(
+        "`{shown}` is {size} bytes; files larger than {MAX_FILE_BYTES} bytes (2 MiB) are not \
+         read"
+    ))
+}
+
+/// The text of the open regular file `opened`, whose metadata is `metadata`.
+fn read_opened(mut opened: fs::File, metadata: &Metadata, shown: &str) -> Outcome<String> {
+    read_opened_checks(metadata, shown)?;
+    let bytes = read_expecting(&mut opened, metadata.len())
         .map_err(|e| Failure::Failed(format!("cannot read `{shown}`: {e}")))?;
     let size = bytes.len() as u64;
     if size > MAX_FILE_BYTES {
-        return Err(too_big(size));
+        return Err(too_big(shown, size));
     }
     let sniff = &bytes[..bytes.len().min(BINARY_SNIFF_BYTES)];
     let binary = || {
