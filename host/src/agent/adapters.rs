@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{BoxFuture, ChatProvider, EventCallback, ToolBox};
-use crate::chat::{ChatRequest, ChatResponse, ProviderError, ToolSpec};
-use crate::plugin::{ModelInfo, PluginError, ProviderPlugin, ToolPlugin};
+use crate::chat::{ChatRequest, ChatResponse, ProviderError, ToolErrorKind, ToolFailure, ToolSpec};
+use crate::plugin::{ModelInfo, PluginError, ProviderPlugin, ToolError, ToolPlugin};
 
 /// A provider plugin as the loop sees it. Its secret is redacted from everything it
 /// returns by the plugin layer (`plugin::ProviderPlugin`), before it gets here.
@@ -140,21 +140,49 @@ impl ToolBox for PluginToolBox {
         &'a self,
         name: &'a str,
         arguments: &'a str,
-    ) -> BoxFuture<'a, Result<String, String>> {
+    ) -> BoxFuture<'a, Result<String, ToolFailure>> {
         Box::pin(async move {
             let Some(plugin) = self.plugin_for(name) else {
                 let known: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
-                return Err(format!(
-                    "unknown tool `{name}`; available: {}",
-                    known.join(", ")
+                return Err(ToolFailure::new(
+                    ToolErrorKind::UnknownTool,
+                    format!("unknown tool `{name}`; available: {}", known.join(", ")),
                 ));
             };
             match plugin.call(name, arguments).await {
                 Ok(Ok(output)) => Ok(output),
-                Ok(Err(tool_error)) => Err(tool_error.to_string()),
+                Ok(Err(tool_error)) => Err(tool_failure(&tool_error)),
                 // A crash or a budget overrun goes back to the model as the tool's result.
-                Err(host_error) => Err(host_error.to_string()),
+                Err(host_error) => Err(host_failure(&host_error)),
             }
         })
     }
+}
+
+/// A tool's own error, with its kind.
+fn tool_failure(error: &ToolError) -> ToolFailure {
+    let kind = match error {
+        ToolError::UnknownTool(_) => ToolErrorKind::UnknownTool,
+        ToolError::InvalidArguments(_) => ToolErrorKind::InvalidArguments,
+        ToolError::NotFound(_) => ToolErrorKind::NotFound,
+        ToolError::Denied(_) => ToolErrorKind::Denied,
+        ToolError::Failed(_) => ToolErrorKind::ToolError,
+    };
+    ToolFailure::new(kind, error.to_string())
+}
+
+/// A failure of the plugin's call itself: a limit crossed, a crash, a sandbox that could
+/// not be set up.
+fn host_failure(error: &PluginError) -> ToolFailure {
+    let kind = match error {
+        PluginError::BudgetExceeded(exceeded) => {
+            return ToolFailure {
+                limit: Some(exceeded.limit.name()),
+                ..ToolFailure::new(ToolErrorKind::BudgetExceeded, error.to_string())
+            };
+        }
+        PluginError::Trap { .. } | PluginError::Exited { .. } => ToolErrorKind::PluginTrapped,
+        _ => ToolErrorKind::HostFailure,
+    };
+    ToolFailure::new(kind, error.to_string())
 }

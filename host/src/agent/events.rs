@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::chat::{FinishReason, Message, Usage};
+use crate::chat::{FinishReason, Message, ToolErrorKind, Usage};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -18,13 +18,18 @@ pub enum AgentEvent {
         name: String,
         arguments: String,
     },
-    /// A tool answered (or failed; `ok` false and `output` is the error).
+    /// A tool answered (or failed: `ok` false, `output` is the error and `error_kind` says
+    /// which kind; `limit` names the limit of a budget overrun).
     ToolResult {
         id: String,
         name: String,
         ok: bool,
         output: String,
         duration_ms: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error_kind: Option<ToolErrorKind>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit: Option<&'static str>,
     },
     /// An assistant message is complete; `final` when it has no tool calls.
     Message {

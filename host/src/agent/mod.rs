@@ -18,7 +18,7 @@ pub use retry::RetryPolicy;
 pub use transcript::{Transcript, TranscriptError};
 pub use turn::{Agent, AgentConfig, AgentError, Outcome};
 
-use crate::chat::{ChatRequest, ChatResponse, ProviderError, StreamEvent, ToolSpec};
+use crate::chat::{ChatRequest, ChatResponse, ProviderError, StreamEvent, ToolFailure, ToolSpec};
 
 pub use crate::BoxFuture;
 
@@ -42,11 +42,11 @@ pub trait ChatProvider: Send + Sync {
 pub trait ToolBox: Send + Sync {
     fn specs(&self) -> &[ToolSpec];
 
-    /// Runs one tool. `Err` is a failure to hand back to the model as an error result
-    /// (unknown tool, bad arguments, the tool's own error, a budget overrun).
+    /// Runs one tool. `Err` is a failure to hand back to the model as an error result,
+    /// with its kind (unknown tool, bad arguments, the tool's own error, a budget overrun).
     fn call<'a>(
         &'a self,
         name: &'a str,
         arguments: &'a str,
-    ) -> BoxFuture<'a, Result<String, String>>;
+    ) -> BoxFuture<'a, Result<String, ToolFailure>>;
 }

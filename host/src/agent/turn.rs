@@ -281,22 +281,25 @@ impl Agent {
             .iter()
             .zip(outcomes)
             .map(|(call, (result, took))| {
-                let (ok, content) = match result {
-                    Ok(output) => (true, output),
-                    Err(error) => (false, error),
+                let (content, kind, limit) = match result {
+                    Ok(output) => (output, None, None),
+                    Err(failure) => (failure.message, Some(failure.kind), failure.limit),
                 };
                 emit(AgentEvent::ToolResult {
                     id: call.id.clone(),
                     name: call.name.clone(),
-                    ok,
+                    ok: kind.is_none(),
                     output: content.clone(),
                     duration_ms: millis(took),
+                    error_kind: kind,
+                    limit,
                 });
                 ToolResult {
                     call_id: call.id.clone(),
                     name: call.name.clone(),
                     content,
-                    is_error: !ok,
+                    is_error: kind.is_some(),
+                    error_kind: kind,
                 }
             })
             .collect()

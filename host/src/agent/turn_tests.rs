@@ -82,7 +82,7 @@ impl ToolBox for Slow {
         &'a self,
         name: &'a str,
         _arguments: &'a str,
-    ) -> BoxFuture<'a, Result<String, String>> {
+    ) -> BoxFuture<'a, Result<String, crate::chat::ToolFailure>> {
         Box::pin(async move {
             let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
             self.most.fetch_max(now, Ordering::SeqCst);

@@ -46,6 +46,9 @@ pub struct ToolResult {
     pub name: String,
     pub content: String,
     pub is_error: bool,
+    /// What kind of failure an error result is (older transcripts have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<super::ToolErrorKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

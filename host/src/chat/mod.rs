@@ -3,6 +3,8 @@
 
 mod error;
 mod message;
+mod tool_failure;
 
 pub use error::ProviderError;
 pub use message::*;
+pub use tool_failure::{ToolErrorKind, ToolFailure};

@@ -120,6 +120,8 @@ fn message_back(m: wit::Message) -> chat::Message {
             name: r.name,
             content: r.content,
             is_error: r.is_error,
+            // Contract 0.1 carries no kind: a message a plugin hands back has none.
+            error_kind: None,
         }),
     }
 }

@@ -37,6 +37,20 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// A short name for the limit, as `--json` events give it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Limit::Fuel(_) => "fuel",
+            Limit::WallClock(_) => "time",
+            Limit::Memory(_) => "memory",
+            Limit::Output(_) => "output",
+            Limit::Stack => "stack",
+            Limit::HostResources(_) => "host_resources",
+            Limit::HostMemory(_) => "host_memory",
+            Limit::HeaderSet(_) => "header_set",
+        }
+    }
+
     /// The policy key that raises this limit, and whether it sits in `[host]` rather than
     /// the plugin's own section.
     fn policy_key(&self) -> Option<(&'static str, bool)> {

@@ -399,13 +399,7 @@ fn a_tool_overrun_goes_back_to_the_model() {
         "{results:#?}"
     );
     assert_eq!(results[1]["ok"], true);
-    let sent = &fake.chat_requests()[1].body["messages"];
-    let spin_result = sent
-        .as_array()
-        .expect("messages")
-        .iter()
-        .find(|m| m["tool_call_id"] == "c1")
-        .expect("result sent");
+    let spin_result = sent_tool_result(&fake, "c1");
     assert!(
         spin_result["content"]
             .as_str()
@@ -442,4 +436,117 @@ fn anthropic_text_blocks_stay_separate_paragraphs() {
             "stream: {stream}"
         );
     }
+}
+
+#[test]
+fn each_tool_failure_reaches_the_events_and_the_transcript_with_its_kind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("wasmhost.toml"),
+        "[plugins.hostile]\nfuel = 5000000\n",
+    )
+    .expect("policy");
+    let cases = [
+        ("c1", "no_such_tool", "{}", Some("unknown_tool")),
+        ("c2", "echo", "{}", Some("invalid_arguments")),
+        (
+            "c3",
+            "http_get",
+            r#"{"url":"https://example.com/"}"#,
+            Some("denied"),
+        ),
+        (
+            "c4",
+            "read_file",
+            r#"{"path":"/missing.txt"}"#,
+            Some("tool_error"),
+        ),
+        ("c5", "spin", "{}", Some("budget_exceeded")),
+        ("c6", "trap", "{}", Some("plugin_trapped")),
+        ("c7", "ok", "{}", None),
+    ];
+    let mut first = Reply::chat("");
+    for (id, tool, arguments, _) in cases {
+        first = first.with_tool_call(id, tool, arguments);
+    }
+    let fake = FakeOpenAi::start(vec![first, Reply::chat("Six of seven failed.")]);
+    let url = fake.base_url();
+    let cassette = dir.path().join("failures.cassette.jsonl");
+    let cassette = cassette.to_string_lossy();
+    let r = run_in(
+        &dir,
+        &[
+            "--plugin",
+            "openai",
+            "--base-url",
+            &url,
+            "--tool",
+            wasmhost_e2e::guests::HOSTILE,
+            "--record",
+            &cassette,
+            "try them all",
+        ],
+        &[OPENAI_KEY],
+    );
+    assert_eq!(r.code(), Some(0), "{}", stderr(&r.output));
+    fake.assert_no_violations();
+    // The cassette holds the kinds too, and replays: the tools run again, fail again alike.
+    let recorded = std::fs::read_to_string(cassette.as_ref()).expect("cassette");
+    assert!(
+        recorded.contains(r#""error_kind":"budget_exceeded""#),
+        "{recorded}"
+    );
+    let replayed = run_in(
+        &dir,
+        &[
+            "--plugin",
+            "replay",
+            "--cassette",
+            &cassette,
+            "--tool",
+            wasmhost_e2e::guests::HOSTILE,
+            "--transcript",
+            &dir.path().join("replayed.jsonl").to_string_lossy(),
+            "try them all",
+        ],
+        &[],
+    );
+    assert_eq!(replayed.code(), Some(0), "{}", stderr(&replayed.output));
+    assert_eq!(replayed.final_text(), "Six of seven failed.");
+    let events = r.of_type("tool_result");
+    let results: Vec<&serde_json::Value> = r
+        .transcript
+        .iter()
+        .filter_map(|line| line["message"].get("tool_result"))
+        .collect();
+    assert_eq!((events.len(), results.len()), (7, 7), "{events:#?}");
+    for (((id, tool, _, kind), event), result) in cases.iter().zip(&events).zip(&results) {
+        assert_eq!(event["id"], *id);
+        let expected = kind.map_or(serde_json::Value::Null, serde_json::Value::from);
+        assert_eq!(event["error_kind"], expected, "{tool}: {event}");
+        assert_eq!(event["ok"], kind.is_none(), "{tool}: {event}");
+        assert_eq!(result["error_kind"], expected, "{tool}: {result}");
+        assert_eq!(result["is_error"], kind.is_some(), "{tool}: {result}");
+    }
+    assert_eq!(events[4]["limit"], "fuel", "{}", events[4]);
+    assert!(events[0]["limit"].is_null());
+    // The model gets each failure's message as the call's result.
+    let unknown = sent_tool_result(&fake, "c1");
+    assert!(
+        unknown["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("unknown tool `no_such_tool`; available:")),
+        "{unknown}"
+    );
+}
+
+/// The tool message answering call `id` in the second request the model got.
+fn sent_tool_result(fake: &FakeOpenAi, id: &str) -> serde_json::Value {
+    fake.chat_requests()[1].body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["tool_call_id"] == id)
+        .cloned()
+        .expect("result sent")
 }
