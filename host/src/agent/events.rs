@@ -66,6 +66,8 @@ pub enum AgentEvent {
     Error {
         message: String,
     },
+    /// The run was interrupted; the transcript is valid (see `Outcome::Interrupted`).
+    Interrupted,
 }
 
 /// What to tell the user about a final answer, if anything: an empty answer (the model

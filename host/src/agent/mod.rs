@@ -15,8 +15,9 @@ pub use adapters::{PluginProvider, PluginToolBox, ToolBoxError};
 pub use events::AgentEvent;
 pub use record::{CASSETTE_VERSION, Cassette, RecordError, RecordingProvider};
 pub use retry::RetryPolicy;
-pub use transcript::{Transcript, TranscriptError};
-pub use turn::{Agent, AgentConfig, AgentError, Outcome};
+pub use tokio_util::sync::CancellationToken;
+pub use transcript::{Resumed, Transcript, TranscriptError};
+pub use turn::{Agent, AgentConfig, AgentError, CANCELLED_RESULT, Outcome};
 
 use crate::chat::{ChatRequest, ChatResponse, ProviderError, StreamEvent, ToolFailure, ToolSpec};
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::chat::{Message, Usage};
+use crate::chat::{Message, Role, ToolErrorKind, ToolResult, Usage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TranscriptError {
@@ -50,6 +50,52 @@ enum Line {
     },
 }
 
+/// A transcript read back for `--resume`.
+#[derive(Debug)]
+pub struct Resumed {
+    pub messages: Vec<Message>,
+    /// Tool calls that had no result in the file, now answered as cancelled.
+    pub repaired: usize,
+}
+
+/// `messages` with a `cancelled` result for every tool call that has none, placed right
+/// after the results its call's message did get; and how many were added.
+fn answer_every_call(messages: Vec<Message>) -> (Vec<Message>, usize) {
+    let mut out = Vec::with_capacity(messages.len());
+    let mut pending: Vec<(String, String)> = Vec::new();
+    let mut added = 0;
+    let mut flush = |pending: &mut Vec<(String, String)>, out: &mut Vec<Message>| {
+        for (call_id, name) in pending.drain(..) {
+            added += 1;
+            out.push(Message::tool_result(ToolResult {
+                call_id,
+                name,
+                content: super::CANCELLED_RESULT.to_string(),
+                is_error: true,
+                error_kind: Some(ToolErrorKind::Cancelled),
+            }));
+        }
+    };
+    for message in messages {
+        match (&message.role, &message.tool_result) {
+            (Role::Tool, Some(result)) => {
+                pending.retain(|(id, _)| *id != result.call_id);
+            }
+            _ => flush(&mut pending, &mut out),
+        }
+        if message.role == Role::Assistant {
+            pending = message
+                .tool_calls
+                .iter()
+                .map(|call| (call.id.clone(), call.name.clone()))
+                .collect();
+        }
+        out.push(message);
+    }
+    flush(&mut pending, &mut out);
+    (out, added)
+}
+
 /// The messages so far, mirrored to a file when there is one.
 #[derive(Debug, Default)]
 pub struct Transcript {
@@ -79,8 +125,17 @@ impl Transcript {
         })
     }
 
-    /// The messages of a transcript file.
-    pub fn read(path: &Path) -> Result<Vec<Message>, TranscriptError> {
+    /// The messages of a transcript file, with every tool call answered: a call left
+    /// without a result (a run killed mid-turn) gets a `cancelled` one, and
+    /// [`Resumed::repaired`] says how many, so that the APIs (which refuse unanswered calls)
+    /// accept the conversation again.
+    pub fn read(path: &Path) -> Result<Resumed, TranscriptError> {
+        let messages = Self::read_lines(path)?;
+        let (messages, repaired) = answer_every_call(messages);
+        Ok(Resumed { messages, repaired })
+    }
+
+    fn read_lines(path: &Path) -> Result<Vec<Message>, TranscriptError> {
         let file = File::open(path).map_err(|source| TranscriptError::Read {
             path: path.to_path_buf(),
             source,
@@ -174,12 +229,84 @@ mod tests {
         t.record_response("p", "m", 12, 0, None).expect("meta");
         drop(t);
         let back = Transcript::read(&path).expect("read");
-        assert_eq!(back.len(), 2);
-        assert_eq!(back[1].text_content(), "hello");
+        assert_eq!((back.messages.len(), back.repaired), (2, 0));
+        assert_eq!(back.messages[1].text_content(), "hello");
         // Resuming appends after what is there.
-        let mut t = Transcript::append_to(&path, back).expect("reopen");
+        let mut t = Transcript::append_to(&path, back.messages).expect("reopen");
         t.push(Message::text(Role::User, "again")).expect("push");
-        assert_eq!(Transcript::read(&path).expect("read").len(), 3);
+        assert_eq!(Transcript::read(&path).expect("read").messages.len(), 3);
+    }
+
+    fn calls(ids: &[&str]) -> Message {
+        let mut m = Message::text(Role::Assistant, "");
+        m.content.clear();
+        m.tool_calls = ids
+            .iter()
+            .map(|id| crate::chat::ToolCall {
+                id: (*id).into(),
+                name: format!("t{id}"),
+                arguments: "{}".into(),
+            })
+            .collect();
+        m
+    }
+
+    fn answer(id: &str) -> Message {
+        Message::tool_result(ToolResult {
+            call_id: id.into(),
+            name: format!("t{id}"),
+            content: "ok".into(),
+            is_error: false,
+            error_kind: None,
+        })
+    }
+
+    #[test]
+    fn unanswered_calls_are_answered_as_cancelled_where_they_belong() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.jsonl");
+        let mut t = Transcript::append_to(&path, Vec::new()).expect("open");
+        for message in [
+            Message::text(Role::User, "go"),
+            calls(&["a", "b"]),
+            answer("a"),
+            // Interrupted here: `b` never answered; then the user went on.
+            Message::text(Role::User, "again"),
+            calls(&["c"]),
+            // Killed here: `c` never answered.
+        ] {
+            t.push(message).expect("push");
+        }
+        drop(t);
+        let resumed = Transcript::read(&path).expect("read");
+        assert_eq!(resumed.repaired, 2);
+        let shape: Vec<String> = resumed
+            .messages
+            .iter()
+            .map(|m| match &m.tool_result {
+                Some(r) => format!(
+                    "{}:{}",
+                    r.call_id,
+                    r.error_kind.map_or("ok", |k| k.as_str())
+                ),
+                None => format!("{:?}", m.role),
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                "User",
+                "Assistant",
+                "a:ok",
+                "b:cancelled",
+                "User",
+                "Assistant",
+                "c:cancelled"
+            ]
+        );
+        // A whole transcript needs nothing.
+        let (same, added) = answer_every_call(vec![calls(&["x"]), answer("x")]);
+        assert_eq!((same.len(), added), (2, 0));
     }
 
     #[test]

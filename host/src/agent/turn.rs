@@ -4,12 +4,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio_util::sync::CancellationToken;
+
 use super::retry::{RetryPolicy, jitter};
 use super::transcript::{Transcript, TranscriptError};
 use super::{AgentEvent, ChatProvider, ToolBox, events};
 use crate::chat::{
     ChatRequest, ChatResponse, Message, ProviderError, RequestOptions, StreamEvent, ToolCall,
-    ToolResult,
+    ToolErrorKind, ToolResult,
 };
 
 #[derive(Debug, Clone)]
@@ -54,10 +56,21 @@ pub enum AgentError {
 
 /// How a run ended.
 #[derive(Debug, Clone)]
-pub struct Outcome {
-    pub answer: Message,
-    pub provider_calls: u32,
+pub enum Outcome {
+    /// The model answered without asking for more tools.
+    Answered {
+        answer: Message,
+        provider_calls: u32,
+    },
+    /// The run was interrupted. The transcript is valid: a provider call in progress left
+    /// nothing, and every tool call of the turn has a result (`cancelled` for those that
+    /// had not answered), so the next prompt (or `--resume`) goes on from it.
+    Interrupted,
 }
+
+/// What a tool call that had not answered gets when its turn is interrupted.
+pub const CANCELLED_RESULT: &str =
+    "cancelled: the turn was interrupted before this tool answered; it may or may not have run";
 
 pub struct Agent {
     /// The primary provider first, then the fallbacks in order.
@@ -93,13 +106,33 @@ impl Agent {
         transcript: &mut Transcript,
         emit: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<Outcome, AgentError> {
+        self.run_until(transcript, emit, &CancellationToken::new())
+            .await
+    }
+
+    /// [`Agent::run`], until `interrupt` is cancelled: then the run stops at once and ends
+    /// with [`Outcome::Interrupted`], the transcript left valid.
+    pub async fn run_until(
+        &self,
+        transcript: &mut Transcript,
+        emit: &mut (dyn FnMut(AgentEvent) + Send),
+        interrupt: &CancellationToken,
+    ) -> Result<Outcome, AgentError> {
         for turn in 1..=self.config.max_turns {
             let request = ChatRequest {
                 messages: transcript.messages().to_vec(),
                 tools: self.tools.specs().to_vec(),
                 options: self.config.options.clone(),
             };
-            let served = match self.respond(&request, emit).await {
+            let served = tokio::select! {
+                biased;
+                () = interrupt.cancelled() => {
+                    emit(AgentEvent::Interrupted);
+                    return Ok(Outcome::Interrupted);
+                }
+                served = self.respond(&request, emit) => served,
+            };
+            let served = match served {
                 Ok(served) => served,
                 Err(error) => {
                     emit(AgentEvent::Error {
@@ -136,13 +169,18 @@ impl Agent {
                 {
                     emit(AgentEvent::Warning { message });
                 }
-                return Ok(Outcome {
+                return Ok(Outcome::Answered {
                     answer: message,
                     provider_calls: turn,
                 });
             }
-            for result in self.run_tools(&message.tool_calls, emit).await {
+            let (results, interrupted) = self.run_tools(&message.tool_calls, emit, interrupt).await;
+            for result in results {
                 transcript.push(Message::tool_result(result))?;
+            }
+            if interrupted {
+                emit(AgentEvent::Interrupted);
+                return Ok(Outcome::Interrupted);
             }
         }
         let error = AgentError::MaxTurns(self.config.max_turns);
@@ -254,11 +292,14 @@ impl Agent {
 
     /// Runs the calls concurrently; results come back in the order of the calls, one per
     /// call, whatever happened to it.
+    /// Stopped by `interrupt`, the calls that had not answered get a `cancelled` result;
+    /// the second value says whether that happened.
     async fn run_tools(
         &self,
         calls: &[ToolCall],
         emit: &mut (dyn FnMut(AgentEvent) + Send),
-    ) -> Vec<ToolResult> {
+        interrupt: &CancellationToken,
+    ) -> (Vec<ToolResult>, bool) {
         for call in calls {
             emit(AgentEvent::ToolCall {
                 id: call.id.clone(),
@@ -273,11 +314,37 @@ impl Agent {
             (result, started.elapsed())
         });
         // At most `parallel_tools` at once, results in the order of the calls.
-        let outcomes: Vec<_> = futures::stream::iter(runs)
-            .buffered(self.config.parallel_tools.max(1))
-            .collect()
-            .await;
-        calls
+        let mut running =
+            Box::pin(futures::stream::iter(runs).buffered(self.config.parallel_tools.max(1)));
+        let mut outcomes = Vec::with_capacity(calls.len());
+        let mut interrupted = false;
+        while outcomes.len() < calls.len() {
+            tokio::select! {
+                biased;
+                () = interrupt.cancelled() => {
+                    interrupted = true;
+                    break;
+                }
+                next = running.next() => match next {
+                    Some(outcome) => outcomes.push(outcome),
+                    None => break,
+                },
+            }
+        }
+        // Calls that had not answered: dropping their futures stops waiting for them (a
+        // plugin call still running ends at its own deadline, its answer unused).
+        drop(running);
+        let answered = outcomes.len();
+        outcomes.extend(calls[answered..].iter().map(|_| {
+            (
+                Err(crate::chat::ToolFailure::new(
+                    ToolErrorKind::Cancelled,
+                    CANCELLED_RESULT,
+                )),
+                Duration::ZERO,
+            )
+        }));
+        let results = calls
             .iter()
             .zip(outcomes)
             .map(|(call, (result, took))| {
@@ -302,7 +369,8 @@ impl Agent {
                     error_kind: kind,
                 }
             })
-            .collect()
+            .collect();
+        (results, interrupted)
     }
 }
 

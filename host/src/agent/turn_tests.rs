@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::*;
 use crate::BoxFuture;
 use crate::agent::EventCallback;
-use crate::chat::{FinishReason, Role, ToolSpec};
+use crate::chat::{FinishReason, Role, ToolErrorKind, ToolSpec};
 
 /// Answers with the next of its scripted results; counts calls.
 struct Scripted {
@@ -248,4 +248,107 @@ async fn an_empty_or_cut_answer_is_said_once_with_its_reason() {
             AgentEvent::Message { finish_reason: f, .. } if *f == finish_reason
         )));
     }
+}
+
+/// A fast tool `quick` and a tool `slow` that takes longer than any test waits.
+struct Mixed {
+    specs: Vec<ToolSpec>,
+}
+
+impl ToolBox for Mixed {
+    fn specs(&self) -> &[ToolSpec] {
+        &self.specs
+    }
+
+    fn call<'a>(
+        &'a self,
+        name: &'a str,
+        _arguments: &'a str,
+    ) -> BoxFuture<'a, Result<String, crate::chat::ToolFailure>> {
+        Box::pin(async move {
+            if name == "slow" {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+            Ok(format!("{name} done"))
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_interrupt_during_tools_answers_every_call_and_leaves_a_valid_transcript() {
+    let mut two = calls(2);
+    two.tool_calls[0].name = "quick".into();
+    two.tool_calls[1].name = "slow".into();
+    let provider = Arc::new(Scripted::new(vec![Ok(answer(two))]));
+    let agent = Agent::new(
+        vec![provider.clone()],
+        Arc::new(Mixed { specs: Vec::new() }),
+        AgentConfig {
+            stream: false,
+            ..AgentConfig::default()
+        },
+    );
+    let interrupt = CancellationToken::new();
+    let trigger = interrupt.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        trigger.cancel();
+    });
+    let mut transcript = conversation();
+    let mut events = Vec::new();
+    let started = std::time::Instant::now();
+    let outcome = agent
+        .run_until(&mut transcript, &mut |e| events.push(e), &interrupt)
+        .await
+        .expect("run");
+    assert!(matches!(outcome, Outcome::Interrupted), "{outcome:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it stopped at once"
+    );
+    let results: Vec<(String, Option<ToolErrorKind>)> = transcript
+        .messages()
+        .iter()
+        .filter_map(|m| m.tool_result.as_ref())
+        .map(|r| (r.content.clone(), r.error_kind))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("quick done".to_string(), None),
+            (CANCELLED_RESULT.to_string(), Some(ToolErrorKind::Cancelled)),
+        ]
+    );
+    assert!(matches!(events.last(), Some(AgentEvent::Interrupted)));
+    // The next turn goes on from there.
+    transcript
+        .push(Message::text(Role::User, "again"))
+        .expect("push");
+    let outcome = agent.run(&mut transcript, &mut |_| {}).await.expect("run");
+    assert!(matches!(outcome, Outcome::Answered { .. }));
+    assert_eq!(provider.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn an_interrupt_during_a_provider_call_leaves_nothing_half_done() {
+    let mut scripted = Scripted::new(Vec::new());
+    scripted.stall = Some(Duration::from_secs(30));
+    let agent = Agent::new(
+        vec![Arc::new(scripted)],
+        Arc::new(Slow::default()),
+        AgentConfig::default(),
+    );
+    let interrupt = CancellationToken::new();
+    let trigger = interrupt.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        trigger.cancel();
+    });
+    let mut transcript = conversation();
+    let outcome = agent
+        .run_until(&mut transcript, &mut |_| {}, &interrupt)
+        .await
+        .expect("run");
+    assert!(matches!(outcome, Outcome::Interrupted));
+    assert_eq!(transcript.messages().len(), 1, "only the user's message");
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use rustyline::error::ReadlineError;
+use wasmhost::agent::CancellationToken;
 
 use super::config::Environment;
 use super::render::Renderer;
@@ -58,9 +59,18 @@ pub async fn run(env: &Environment, args: ChatArgs) -> Result<ExitCode> {
             .transcript
             .push(user_message(prompt, &std::mem::take(&mut images))?)?;
         let mut show = |e| renderer.show(e);
-        tokio::select! {
-            _ = session.agent.run(&mut session.transcript, &mut show) => {}
-            _ = tokio::signal::ctrl_c() => eprintln!("\n(cancelled)"),
+        // Ctrl+C interrupts the turn, which then ends on its own with every tool call
+        // answered, so the next prompt goes on from a valid conversation.
+        let interrupt = CancellationToken::new();
+        let turn = session
+            .agent
+            .run_until(&mut session.transcript, &mut show, &interrupt);
+        let mut turn = std::pin::pin!(turn);
+        loop {
+            tokio::select! {
+                _ = &mut turn => break,
+                _ = tokio::signal::ctrl_c() => interrupt.cancel(),
+            }
         }
     }
     if let Some(path) = &history {

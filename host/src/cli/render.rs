@@ -105,6 +105,11 @@ impl Renderer {
                 self.end_line();
                 eprintln!("warning: {}", terminal::text(&message));
             }
+            AgentEvent::Interrupted => {
+                self.end_line();
+                eprintln!("(interrupted)");
+                self.streamed_text = false;
+            }
             AgentEvent::Error { message } => {
                 self.end_line();
                 eprintln!("error: {}", terminal::text(&message));

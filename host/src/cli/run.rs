@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
+use wasmhost::agent::{CancellationToken, Outcome};
 
 use super::config::Environment;
 use super::render::Renderer;
@@ -23,18 +24,31 @@ pub async fn run(env: &Environment, args: RunArgs) -> Result<ExitCode> {
         .push(user_message(&args.prompt, &args.session.images)?)?;
     let mut renderer = Renderer::new(args.session.json);
     let mut show = |e| renderer.show(e);
-    let outcome = tokio::select! {
-        outcome = session.agent.run(&mut session.transcript, &mut show) => outcome,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("\ncancelled; the conversation so far is in {}", session.transcript_path.display());
-            return Ok(ExitCode::from(130));
+    // SIGINT (Ctrl+C) interrupts the run, which ends with every tool call answered, so
+    // `--resume` goes on from the transcript.
+    let interrupt = CancellationToken::new();
+    let run = session
+        .agent
+        .run_until(&mut session.transcript, &mut show, &interrupt);
+    let mut run = std::pin::pin!(run);
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut run => break outcome,
+            _ = tokio::signal::ctrl_c() => interrupt.cancel(),
         }
     };
-    if !args.session.json {
-        eprintln!("transcript: {}", session.transcript_path.display());
-    }
+    let path = session.transcript_path.display();
     Ok(match outcome {
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(Outcome::Answered { .. }) => {
+            if !args.session.json {
+                eprintln!("transcript: {path}");
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(Outcome::Interrupted) => {
+            eprintln!("interrupted; the conversation so far is in {path} (go on with --resume)");
+            ExitCode::from(130)
+        }
         // The error event was rendered already.
         Err(_) => ExitCode::from(1),
     })

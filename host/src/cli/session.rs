@@ -321,7 +321,24 @@ async fn skills_catalog(tools: &PluginToolBox) -> Option<String> {
 
 fn transcript(args: &SessionArgs, system: String) -> Result<(Transcript, PathBuf)> {
     let history = match &args.resume {
-        Some(path) => Transcript::read(path)?,
+        Some(path) => {
+            let resumed = Transcript::read(path)?;
+            if resumed.repaired > 0 {
+                eprintln!(
+                    "note: {} tool call{} in {} had no result (the run was interrupted or \
+                     killed mid-turn); {} answered as cancelled",
+                    resumed.repaired,
+                    if resumed.repaired == 1 { "" } else { "s" },
+                    path.display(),
+                    if resumed.repaired == 1 {
+                        "it is"
+                    } else {
+                        "they are"
+                    },
+                );
+            }
+            resumed.messages
+        }
         None => Vec::new(),
     };
     let path = match (&args.transcript, &args.resume) {

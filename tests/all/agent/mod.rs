@@ -11,6 +11,7 @@ use crate::support::{repo_root, stderr, stdout, wasmhost_env};
 
 mod conversation;
 mod faults;
+mod interrupt;
 mod listing;
 mod quirks;
 
