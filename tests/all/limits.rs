@@ -329,3 +329,50 @@ fn an_in_process_compile_stops_waiting_at_its_deadline() {
         Ok(_) => panic!("expected the deadline, it compiled"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_past_concurrent_calls_wait_their_turn_and_all_answer() {
+    let sandbox = wasmhost::sandbox::Sandbox::new(wasmhost::sandbox::SandboxOptions {
+        cache: wasmhost::sandbox::ComponentCache::new(crate::support::cache_dir()),
+        limits: wasmhost::policy::HostLimits {
+            concurrent_calls: 2,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .expect("sandbox");
+    let mut policy = deny_all();
+    policy.name = "hostile".into();
+    let tool = std::sync::Arc::new(load_in(&sandbox, wasmhost_e2e::guests::HOSTILE, policy));
+    // Watch how many calls are alive while eight of them, 200 ms each, are asked at once.
+    let watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watcher = {
+        let (sandbox, watching) = (sandbox.clone(), watching.clone());
+        tokio::spawn(async move {
+            let mut most = 0;
+            while watching.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(sandbox.calls_in_flight());
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            most
+        })
+    };
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let tool = tool.clone();
+            tokio::spawn(async move { tool.call("sleep", r#"{"ms": 200}"#).await })
+        })
+        .collect();
+    for call in calls {
+        let answer = call.await.expect("task");
+        assert_eq!(
+            answer.expect("no host failure").as_deref(),
+            Ok("slept"),
+            "every call answers"
+        );
+    }
+    watching.store(false, std::sync::atomic::Ordering::Relaxed);
+    let most = watcher.await.expect("watcher");
+    assert_eq!(most, 2, "never more than concurrent_calls alive at once");
+    assert_eq!(sandbox.calls_in_flight(), 0, "every slot given back");
+}

@@ -69,9 +69,114 @@ fn conversation() -> Transcript {
     t
 }
 
+/// Peak resident memory of this process so far (`VmHWM`), in MiB.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// `n` conversations, each a tool call (the hostile plugin's `ok`) and an answer, on one
+/// fake; all at once, or one after another. Returns how long they took.
+async fn conversations(sandbox: &Arc<Sandbox>, n: usize, at_once: bool) -> Duration {
+    // The fake answers in script order, whoever asks: a tool call, an answer, n times.
+    // One after another, each conversation draws exactly that; at once, one may draw an
+    // answer first and another two tool calls, and the total work is the same: 2n
+    // provider calls and n tool calls.
+    let script = (0..n).flat_map(|i| {
+        [
+            Reply::chat("").with_tool_call(&format!("call_{i}"), "ok", "{}"),
+            Reply::chat("done"),
+        ]
+    });
+    let fake = FakeOpenAi::start(script);
+    let mut policy = PluginPolicy::deny_all("hostile");
+    policy.name = "hostile".into();
+    let tool = Plugin::load(
+        sandbox,
+        PluginSource {
+            name: "hostile".into(),
+            path: guests::HOSTILE.into(),
+        },
+        policy,
+    )
+    .expect("load hostile")
+    .into_tool()
+    .expect("tool");
+    let tools = Arc::new(PluginToolBox::new(vec![tool]).await.expect("tools"));
+    let agent = Arc::new(Agent::new(
+        vec![Arc::new(provider(sandbox, &fake.base_url()).await)],
+        tools,
+        AgentConfig::default(),
+    ));
+    let started = Instant::now();
+    if at_once {
+        let runs: Vec<_> = (0..n)
+            .map(|_| {
+                let agent = agent.clone();
+                tokio::spawn(async move {
+                    let mut t = conversation();
+                    let mut quiet = |_: AgentEvent| {};
+                    agent.run(&mut t, &mut quiet).await.expect("conversation");
+                })
+            })
+            .collect();
+        for run in runs {
+            run.await.expect("task");
+        }
+    } else {
+        for _ in 0..n {
+            let mut t = conversation();
+            agent.run(&mut t, &mut |_| {}).await.expect("conversation");
+        }
+    }
+    started.elapsed()
+}
+
+/// 50 conversations at once in one process (a multi-threaded runtime, as the CLI and
+/// servers use), against the same 50 one after another; and the process's peak memory.
+fn concurrent_conversations(cache: &std::path::Path) -> (String, String, String) {
+    const N: usize = 50;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let sandbox = Sandbox::new(SandboxOptions {
+            cache: ComponentCache::new(cache.to_path_buf()),
+            ..SandboxOptions::default()
+        })
+        .expect("sandbox");
+        // Warm: compile and cache both plugins.
+        conversations(&sandbox, 2, false).await;
+        let together = conversations(&sandbox, N, true).await;
+        let peak = peak_rss_mib();
+        let apart = conversations(&sandbox, N, false).await;
+        let rate = |d: Duration| N as f64 / d.as_secs_f64();
+        (
+            format!("{N} conversations at once, each with a tool call"),
+            format!(
+                "{:.0} conversations/s ({:.2}× one at a time), peak RSS {peak:.0} MiB",
+                rate(together),
+                apart.as_secs_f64() / together.as_secs_f64()
+            ),
+            format!("one at a time {:.0} conversations/s", rate(apart)),
+        )
+    })
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let scratch = tempfile::tempdir().expect("tempdir");
+    // First, so that its peak memory is its own.
+    let cache = scratch.path().join("cache");
+    let concurrent = tokio::task::spawn_blocking(move || concurrent_conversations(&cache))
+        .await
+        .expect("concurrent conversations");
     let sandbox = Sandbox::new(SandboxOptions {
         cache: ComponentCache::new(scratch.path().join("cache")),
         ..SandboxOptions::default()
@@ -204,6 +309,7 @@ async fn main() {
         ));
     }
 
+    rows.push(concurrent);
     println!("| what | wasmhost | baseline (same run) |");
     println!("|---|---|---|");
     for (a, b, c) in rows {

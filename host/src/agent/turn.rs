@@ -308,11 +308,9 @@ impl Agent {
             });
         }
         use futures::StreamExt as _;
-        let runs = calls.iter().map(|call| async move {
-            let started = Instant::now();
-            let result = self.tools.call(&call.name, &call.arguments).await;
-            (result, started.elapsed())
-        });
+        // Futures of a named async fn (not closures): the run stays `Send` for any
+        // lifetime, so a frontend can spawn it on a multi-threaded runtime.
+        let runs: Vec<_> = calls.iter().map(|call| self.call_tool(call)).collect();
         // At most `parallel_tools` at once, results in the order of the calls.
         let mut running =
             Box::pin(futures::stream::iter(runs).buffered(self.config.parallel_tools.max(1)));
@@ -371,6 +369,18 @@ impl Agent {
             })
             .collect();
         (results, interrupted)
+    }
+}
+
+impl Agent {
+    /// One tool call and how long it took.
+    async fn call_tool(
+        &self,
+        call: &ToolCall,
+    ) -> (Result<String, crate::chat::ToolFailure>, Duration) {
+        let started = Instant::now();
+        let result = self.tools.call(&call.name, &call.arguments).await;
+        (result, started.elapsed())
     }
 }
 

@@ -71,6 +71,14 @@ pub enum PluginError {
     #[error("plugin `{plugin}` crashed: {message}")]
     Trap { plugin: String, message: String },
 
+    /// The instance pool had no room (too many scripts alive at once); nothing ran.
+    #[error(
+        "plugin `{plugin}` could not start: the host is running as many instances as it can \
+         ({message}); try again when other calls end, or lower `concurrent_calls` in [host] of \
+         wasmhost.toml"
+    )]
+    Busy { plugin: String, message: String },
+
     #[error("plugin `{plugin}` exited with code {code} instead of returning")]
     Exited { plugin: String, code: i32 },
 }

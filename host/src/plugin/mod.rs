@@ -116,13 +116,17 @@ impl Plugin {
     /// Runs `call` on a fresh instance's store under the plugin's limits. A fresh store per
     /// call means a trap or a runaway guest never poisons the next call.
     pub(crate) async fn invoke<T: Send + 'static>(&self, call: Call<T>) -> Result<T, PluginError> {
-        let store = self.new_store()?;
+        let store = self.new_store().await?;
         self.run_on(store, call).await.1
     }
 
-    /// A store for a session of several calls on one instance (a streamed response).
-    pub(crate) fn new_store(&self) -> Result<Store<PluginState>, PluginError> {
-        Ok(self.sandbox.new_store(&self.policy)?)
+    /// A store for one call, or a session of several on one instance (a streamed
+    /// response), once the host admits another call (`[host] concurrent_calls`).
+    pub(crate) async fn new_store(&self) -> Result<Store<PluginState>, PluginError> {
+        let slot = self.sandbox.admit().await;
+        let mut store = self.sandbox.new_store(&self.policy)?;
+        store.data_mut().admit(slot);
+        Ok(store)
     }
 
     /// Runs one call on `store` with a fresh budget; gives the store back unless the call
@@ -146,6 +150,16 @@ impl Plugin {
         match failure {
             CallFailure::Budget(exceeded) => PluginError::BudgetExceeded(exceeded),
             CallFailure::Exited(code) => PluginError::Exited { plugin, code },
+            CallFailure::Trap(error)
+                if error
+                    .chain()
+                    .any(|e| e.is::<wasmtime::PoolConcurrencyLimitError>()) =>
+            {
+                PluginError::Busy {
+                    plugin,
+                    message: error.root_cause().to_string(),
+                }
+            }
             CallFailure::Trap(error) => {
                 // The cause first ("wasm trap: unreachable"), then where it happened.
                 let mut message = error.root_cause().to_string();

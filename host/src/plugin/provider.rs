@@ -148,7 +148,7 @@ impl ProviderPlugin {
         let fail = |e| host_failure(name, e);
         let pre = self.pre.clone();
         let wire = convert::request(request);
-        let store = self.plugin.new_store().map_err(fail)?;
+        let store = self.plugin.new_store().await.map_err(fail)?;
         let (store, opened) = self
             .plugin
             .run_on(

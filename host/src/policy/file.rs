@@ -21,6 +21,8 @@ pub struct HostSection {
     pub memory_mib: Option<u64>,
     /// Tool calls of one model turn that run at once.
     pub parallel_tools: Option<u64>,
+    /// Plugin calls (tool calls, provider responses) alive at once across the host.
+    pub concurrent_calls: Option<u64>,
     /// What a component may ask of the compiler (`CompileLimits`).
     pub compile: Option<CompileSection>,
 }

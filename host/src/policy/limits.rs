@@ -95,6 +95,15 @@ pub const DEFAULT_TOTAL_MEMORY_BYTES: u64 = 2 << 30;
 /// Tool calls of one model turn run at once; the rest wait for a free slot.
 pub const DEFAULT_PARALLEL_TOOLS: usize = 4;
 
+/// Plugin calls alive at once across the whole host (tool calls, provider responses,
+/// streams); a call past it waits for one to end. Each may run one script of its own on
+/// top, so the instance pool holds twice as many: a host never runs out of instances,
+/// and nothing waits while holding a slot another call needs.
+pub const DEFAULT_CONCURRENT_CALLS: usize = 50;
+
+/// The most `concurrent_calls` may be set to (each slot reserves address space).
+pub const MAX_CONCURRENT_CALLS: usize = 1000;
+
 /// What one call of a plugin may use.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Limits {
@@ -151,6 +160,7 @@ impl Default for ContentLimits {
 pub struct HostLimits {
     pub total_memory_bytes: u64,
     pub parallel_tools: usize,
+    pub concurrent_calls: usize,
     pub compile: CompileLimits,
 }
 
@@ -159,6 +169,7 @@ impl Default for HostLimits {
         Self {
             total_memory_bytes: DEFAULT_TOTAL_MEMORY_BYTES,
             parallel_tools: DEFAULT_PARALLEL_TOOLS,
+            concurrent_calls: DEFAULT_CONCURRENT_CALLS,
             compile: CompileLimits::default(),
         }
     }

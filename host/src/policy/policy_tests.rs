@@ -70,7 +70,7 @@ fn bad_values_name_the_plugin() {
 #[test]
 fn content_and_host_limits_are_read() {
     let policy = parse(
-        "[host]\nmemory_mib = 512\nparallel_tools = 2\n[host.compile]\ntimeout_secs = 5\nloops = 7\n\
+        "[host]\nmemory_mib = 512\nparallel_tools = 2\nconcurrent_calls = 8\n[host.compile]\ntimeout_secs = 5\nloops = 7\n\
          [plugins.demo]\nresult_kib = 4\nresponse_kib = 8\nstream_events = 9\n\
          stall_secs = 1.5\ntool_spec_kib = 2\nmax_tools = 3\nhost_resources = 64\n\
          base_url = \"https://api.x.com/v1/\"\n\
@@ -79,6 +79,7 @@ fn content_and_host_limits_are_read() {
     .expect("valid");
     assert_eq!(policy.host.total_memory_bytes, 512 << 20);
     assert_eq!(policy.host.parallel_tools, 2);
+    assert_eq!(policy.host.concurrent_calls, 8);
     assert_eq!(policy.host.compile.timeout, Duration::from_secs(5));
     assert_eq!(policy.host.compile.loops, 7);
     let p = policy.for_plugin("demo").expect("demo");
@@ -96,6 +97,12 @@ fn content_and_host_limits_are_read() {
     assert!(p.secret.is_none());
     let bad = parse("[host]\nmemory_mib = 0\n").expect_err("zero");
     assert!(bad.to_string().contains("[host]"), "{bad}");
+    let bad = parse("[host]\nconcurrent_calls = 1001\n").expect_err("too many");
+    assert!(bad.to_string().contains("ceiling of 1000"), "{bad}");
+    assert_eq!(
+        parse("").expect("empty").host.concurrent_calls,
+        crate::policy::DEFAULT_CONCURRENT_CALLS
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use super::headers::{self, check_credential_header};
 use super::{
-    CompileLimits, ContentLimits, HostLimits, Limits, MAX_MEMORY_BYTES, Origin, SecretRequest, file,
+    CompileLimits, ContentLimits, HostLimits, Limits, MAX_CONCURRENT_CALLS, MAX_MEMORY_BYTES,
+    Origin, SecretRequest, file,
 };
 
 /// Applies a section's `[fuel, memory_mib, output_kib]` and `timeout_secs` to `limits`.
@@ -164,6 +165,15 @@ pub(super) fn resolve_host_limits(
     }
     if let Some(n) = s.parallel_tools {
         limits.parallel_tools = positive("parallel_tools", n)?;
+    }
+    if let Some(n) = s.concurrent_calls {
+        let n = positive("concurrent_calls", n)?;
+        if n > MAX_CONCURRENT_CALLS {
+            return Err(format!(
+                "concurrent_calls = {n} is above the host's ceiling of {MAX_CONCURRENT_CALLS}"
+            ));
+        }
+        limits.concurrent_calls = n;
     }
     if let Some(section) = &s.compile {
         apply_compile_limits(&mut limits.compile, section)?;

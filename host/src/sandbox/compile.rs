@@ -145,7 +145,9 @@ fn in_a_process(
 /// The child's side of [`Compiler::Subprocess`]: compiles the component at `input` with
 /// the sandbox's engine settings and writes the artifact to `output`.
 pub fn compile_file(input: &Path, output: &Path, metered: bool) -> wasmtime::Result<()> {
-    let engine = build_engine(metered)?;
+    // It compiles and never instantiates: the smallest pool (its size does not enter the
+    // artifact, which the parent's engine checks when it loads it).
+    let engine = build_engine(metered, 1)?;
     let wasm = std::fs::read(input)
         .map_err(|e| wasmtime::format_err!("cannot read {}: {e}", input.display()))?;
     let artifact = engine.precompile_component(&wasm)?;

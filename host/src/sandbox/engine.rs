@@ -14,9 +14,6 @@ use crate::policy::MAX_MEMORY_BYTES;
 /// ticker drifts and costs more wake-ups.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Instances alive at once across all plugins. Each slot only reserves address space.
-const POOL_INSTANCES: u32 = 100;
-
 /// Function-table slots per table; CPython compiled to WASI needs tens of thousands.
 const POOL_TABLE_ELEMENTS: usize = 100_000;
 
@@ -29,19 +26,20 @@ const POOL_INSTANCE_BYTES: usize = 8 << 20;
 const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 
 /// Builds the shared engine. `metered` turns on fuel and epoch interruption; only
-/// benchmarks turn it off, to measure what the metering costs.
-pub fn build_engine(metered: bool) -> wasmtime::Result<Engine> {
+/// benchmarks turn it off, to measure what the metering costs. The pool holds
+/// `instances` instances alive at once; each slot only reserves address space.
+pub fn build_engine(metered: bool, instances: u32) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.consume_fuel(metered);
     config.epoch_interruption(metered);
     let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(POOL_INSTANCES)
-        .total_core_instances(POOL_INSTANCES * 8)
-        .total_memories(POOL_INSTANCES * 2)
-        .total_tables(POOL_INSTANCES * 4)
-        .total_stacks(POOL_INSTANCES)
-        .total_gc_heaps(POOL_INSTANCES)
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * 8)
+        .total_memories(instances * 2)
+        .total_tables(instances * 4)
+        .total_stacks(instances)
+        .total_gc_heaps(instances)
         .max_tables_per_module(4)
         .max_memories_per_module(1)
         .table_elements(POOL_TABLE_ELEMENTS)

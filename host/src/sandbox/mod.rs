@@ -11,6 +11,7 @@ pub mod state;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
@@ -95,6 +96,9 @@ pub struct Sandbox {
     limits: HostLimits,
     compiler: Compiler,
     memory: Arc<MemoryPool>,
+    /// Admission of plugin calls (`[host] concurrent_calls`); a script a call runs is
+    /// part of its call and takes none.
+    calls: Arc<Semaphore>,
     metered: bool,
     _ticker: Option<engine::EpochTicker>,
 }
@@ -102,7 +106,10 @@ pub struct Sandbox {
 impl Sandbox {
     pub fn new(options: SandboxOptions) -> Result<Arc<Self>, SandboxError> {
         let metered = !options.unmetered_for_benchmarks;
-        let engine = engine::build_engine(metered).map_err(SandboxError::Engine)?;
+        // Every admitted call may run one script of its own: twice the slots.
+        let calls = options.limits.concurrent_calls.max(1);
+        let instances = u32::try_from(calls.saturating_mul(2)).unwrap_or(u32::MAX);
+        let engine = engine::build_engine(metered, instances).map_err(SandboxError::Engine)?;
         let linker = host_linker(&engine).map_err(SandboxError::Engine)?;
         let ticker = if metered {
             Some(engine::EpochTicker::start(&engine).map_err(SandboxError::Ticker)?)
@@ -117,6 +124,7 @@ impl Sandbox {
             progress: options.progress,
             scripts: options.scripts,
             memory: Arc::new(MemoryPool::new(options.limits.total_memory_bytes)),
+            calls: Arc::new(Semaphore::new(calls)),
             limits: options.limits,
             compiler: options.compiler,
             metered,
@@ -135,6 +143,21 @@ impl Sandbox {
     /// The memory all live instances share.
     pub fn memory(&self) -> &MemoryPool {
         &self.memory
+    }
+
+    /// Waits for one of the `[host] concurrent_calls` slots; the call holds it as long as
+    /// its store lives ([`PluginState::admit`]).
+    pub async fn admit(&self) -> OwnedSemaphorePermit {
+        // The semaphore is never closed.
+        match self.calls.clone().acquire_owned().await {
+            Ok(permit) => permit,
+            Err(_) => unreachable!("the call semaphore is never closed"),
+        }
+    }
+
+    /// Plugin calls alive now.
+    pub fn calls_in_flight(&self) -> usize {
+        self.limits.concurrent_calls.max(1) - self.calls.available_permits()
     }
 
     /// Loads `wasm` from the cache, or compiles it: only if it passes the compile limits

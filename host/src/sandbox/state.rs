@@ -30,6 +30,8 @@ pub struct PluginState {
     /// The wall clock of the call in progress (shared with the capabilities that do host
     /// work on the call's behalf).
     pub(crate) clock: Arc<CallClock>,
+    /// The call's slot among the host's `concurrent_calls`, given back with the store.
+    admission: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl PluginState {
@@ -65,6 +67,7 @@ impl PluginState {
             limiter: MemoryLimiter::new(policy.limits.memory_bytes, pool),
             output,
             clock,
+            admission: None,
         })
     }
 }
@@ -85,6 +88,12 @@ impl PluginState {
             clock,
         )
         .expect("a policy without folders needs none")
+    }
+
+    /// Holds the call's admission slot until the store is dropped (also when a call
+    /// stopped at its deadline leaves its store to a stuck task: the instance is alive).
+    pub fn admit(&mut self, slot: tokio::sync::OwnedSemaphorePermit) {
+        self.admission = Some(slot);
     }
 
     /// What the capabilities refused since the last call.
