@@ -27,6 +27,7 @@
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 pub mod agent;
+mod blocking;
 pub mod caps;
 pub mod chat;
 pub mod plugin;

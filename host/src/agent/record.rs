@@ -85,12 +85,13 @@ impl Cassette {
             .file
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.flush())
-            .map_err(|source| RecordError {
-                path: self.path.clone(),
-                source,
-            })
+        crate::blocking::off_the_async_workers(|| {
+            file.write_all(text.as_bytes()).and_then(|()| file.flush())
+        })
+        .map_err(|source| RecordError {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 

@@ -204,12 +204,13 @@ impl Transcript {
         })?;
         text.push('\n');
         // One write per line and a flush: a reader (or a crash) never sees half a line.
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.flush())
-            .map_err(|source| TranscriptError::Write {
-                path: path.clone(),
-                source,
-            })
+        crate::blocking::off_the_async_workers(|| {
+            file.write_all(text.as_bytes()).and_then(|()| file.flush())
+        })
+        .map_err(|source| TranscriptError::Write {
+            path: path.clone(),
+            source,
+        })
     }
 }
 

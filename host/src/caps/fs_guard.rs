@@ -21,6 +21,7 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
     DescriptorFlags, DescriptorType, ErrorCode, Host, HostDescriptor, OpenFlags, PathFlags,
 };
 
+use crate::blocking::off_the_async_workers;
 use crate::policy::{Capability, Denial};
 use crate::sandbox::PluginState;
 
@@ -117,19 +118,6 @@ fn openable(kind: DescriptorType) -> bool {
         kind,
         DescriptorType::RegularFile | DescriptorType::Directory | DescriptorType::SymbolicLink
     )
-}
-
-/// Runs `f`, which may block its thread (an open), without taking an async worker with
-/// it: on a multi-threaded runtime the worker's other tasks move to a new one meanwhile.
-/// A current-thread runtime (tests) has no other worker to starve.
-fn off_the_async_workers<R>(f: impl FnOnce() -> R) -> R {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
 }
 
 /// An `FsResult` as the guest sees it: the error code, or a trap for a host fault.

@@ -58,7 +58,7 @@ impl Environment {
 
     /// Loads a plugin by name or path under its policy, with `skills` granted read-only
     /// when given.
-    pub fn load(&self, spec: &str, skills: Option<&Path>) -> Result<Plugin> {
+    pub async fn load(&self, spec: &str, skills: Option<&Path>) -> Result<Plugin> {
         let source = plugin::locate(spec)?;
         let mut grants = self.policy.for_plugin(&source.name)?;
         if let Some(dir) = skills {
@@ -74,7 +74,8 @@ impl Environment {
                 .with_context(|| format!("--skills {}", dir.display()))?;
             grants.grant_skills_folder(dir);
         }
-        let mut plugin = Plugin::load(&self.sandbox, source, grants)
+        let mut plugin = Plugin::load_async(&self.sandbox, source, grants)
+            .await
             .with_context(|| format!("cannot load plugin `{spec}`"))?;
         // A tool's secret is granted now; a provider's when its destination is known.
         if plugin.world == World::Tool && plugin.policy.secret_request.is_some() {

@@ -33,7 +33,7 @@ pub async fn list(env: &Environment, args: ProvidersArgs) -> Result<ExitCode> {
     let mut rows = Vec::new();
     for source in plugin::installed() {
         let spec = source.path.display().to_string();
-        let row = match env.load(&spec, None).map(|p| (p.world, p)) {
+        let row = match env.load(&spec, None).await.map(|p| (p.world, p)) {
             Ok((World::Provider, plugin)) => {
                 let name = plugin.name().to_string();
                 let provider = plugin.into_provider()?;

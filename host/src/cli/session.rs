@@ -176,7 +176,7 @@ async fn provider_with(
     cassette: Option<&Path>,
     conversing: bool,
 ) -> Result<PluginProvider> {
-    let mut provider = env.load(spec, None)?.into_provider()?;
+    let mut provider = env.load(spec, None).await?.into_provider()?;
     let name = provider.plugin().name().to_string();
     let info = provider
         .info()
@@ -252,11 +252,11 @@ async fn tool_box(env: &Environment, args: &SessionArgs) -> Result<PluginToolBox
     for spec in &args.tools {
         let is_skills = plugin::locate(spec).is_ok_and(|s| s.name == SKILLS_PLUGIN);
         let skills = args.skills.as_deref().filter(|_| is_skills);
-        plugins.push(env.load(spec, skills)?.into_tool()?);
+        plugins.push(env.load(spec, skills).await?.into_tool()?);
     }
     let has_skills = plugins.iter().any(|p| p.plugin().name() == SKILLS_PLUGIN);
     if let (Some(dir), false) = (&args.skills, has_skills) {
-        plugins.push(env.load(SKILLS_PLUGIN, Some(dir))?.into_tool()?);
+        plugins.push(env.load(SKILLS_PLUGIN, Some(dir)).await?.into_tool()?);
     }
     Ok(PluginToolBox::new(plugins).await?)
 }

@@ -41,6 +41,25 @@ pub struct Plugin {
 }
 
 impl Plugin {
+    /// [`Plugin::load`] off the async worker threads: reading and (on a cache miss)
+    /// compiling a component is blocking work of up to the compile deadline.
+    pub async fn load_async(
+        sandbox: &Arc<Sandbox>,
+        source: PluginSource,
+        policy: PluginPolicy,
+    ) -> Result<Self, PluginError> {
+        let sandbox = sandbox.clone();
+        let name = source.name.clone();
+        tokio::task::spawn_blocking(move || Self::load(&sandbox, source, policy))
+            .await
+            .unwrap_or_else(|e| {
+                Err(PluginError::Trap {
+                    plugin: name,
+                    message: format!("the host failed while loading it: {e}"),
+                })
+            })
+    }
+
     pub fn load(
         sandbox: &Arc<Sandbox>,
         source: PluginSource,
