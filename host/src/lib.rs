@@ -7,7 +7,8 @@
 //!   script bridge);
 //! - [`plugin`]: loading components, detecting their world, typed tool/provider calls;
 //! - [`agent`]: the conversation loop over wasm-free `ChatProvider`/`ToolBox` traits;
-//! - [`chat`]: the conversation data model; [`scripts`]: running skills' Python.
+//! - [`chat`]: the conversation data model; [`scripts`]: running skills' Python;
+//! - [`session`]: a conversation built from a spec, what every frontend shares.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,3 +35,4 @@ pub mod plugin;
 pub mod policy;
 pub mod sandbox;
 pub mod scripts;
+pub mod session;

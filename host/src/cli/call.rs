@@ -35,8 +35,7 @@ pub async fn run(env: &Environment, args: CallArgs) -> Result<ExitCode> {
         )),
         Err(e) => anyhow::bail!(UsageError(format!("ARGS_JSON is not valid JSON: {e}"))),
     }
-    let tool = env
-        .load(&args.plugin, args.skills.as_deref())
+    let tool = super::config::load(env, &args.plugin, args.skills.as_deref())
         .await?
         .into_tool()?;
     let result = tool.call(&args.tool, &args.args).await?;

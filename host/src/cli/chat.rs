@@ -9,7 +9,7 @@ use wasmhost::agent::CancellationToken;
 
 use super::config::Environment;
 use super::render::Renderer;
-use super::session::{Session, SessionArgs, user_message};
+use super::session::{self, SessionArgs, user_message};
 
 #[derive(Debug, clap::Args)]
 pub struct ChatArgs {
@@ -18,7 +18,7 @@ pub struct ChatArgs {
 }
 
 pub async fn run(env: &Environment, args: ChatArgs) -> Result<ExitCode> {
-    let mut session = Session::open(env, &args.session).await?;
+    let mut session = session::open(env, &args.session).await?;
     let mut renderer = Renderer::new(args.session.json);
     let history = directories::ProjectDirs::from("", "", "wasmhost")
         .map(|d| d.data_dir().join("chat-history.txt"));

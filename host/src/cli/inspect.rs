@@ -51,7 +51,7 @@ struct Grants {
 }
 
 pub async fn run(env: &Environment, args: InspectArgs) -> Result<ExitCode> {
-    let plugin = env.load(&args.plugin, args.skills.as_deref()).await?;
+    let plugin = super::config::load(env, &args.plugin, args.skills.as_deref()).await?;
     let (tools, provider, plugin) = match plugin.world {
         World::Tool => {
             let tool = plugin.into_tool()?;

@@ -106,8 +106,7 @@ pub fn main() -> ExitCode {
             }
             other => other,
         };
-        let env =
-            config::Environment::from_flags(cli.config.as_deref(), cli.no_cache, cli.verbose)?;
+        let env = config::from_flags(cli.config.as_deref(), cli.no_cache, cli.verbose)?;
         match command {
             Command::Inspect(args) => inspect::run(&env, args).await,
             Command::Call(args) => call::run(&env, args).await,

@@ -33,7 +33,10 @@ pub async fn list(env: &Environment, args: ProvidersArgs) -> Result<ExitCode> {
     let mut rows = Vec::new();
     for source in plugin::installed() {
         let spec = source.path.display().to_string();
-        let row = match env.load(&spec, None).await.map(|p| (p.world, p)) {
+        let row = match super::config::load(env, &spec, None)
+            .await
+            .map(|p| (p.world, p))
+        {
             Ok((World::Provider, plugin)) => {
                 let name = plugin.name().to_string();
                 let provider = plugin.into_provider()?;
@@ -169,7 +172,10 @@ pub async fn models(env: &Environment, args: ModelsArgs) -> Result<ExitCode> {
         base_url: args.base_url.as_deref(),
         key_env: args.api_key_env.as_deref(),
     };
-    let provider = super::session::provider(env, &args.plugin, flags).await?;
+    let provider = env
+        .provider(&args.plugin, flags)
+        .await
+        .map_err(super::config::cli_error)?;
     let base_url = provider.base_url().to_string();
     let cache_file = directories::ProjectDirs::from("", "", "wasmhost").map(|d| {
         let key = blake3::hash(format!("{}\n{base_url}", args.plugin).as_bytes()).to_hex();

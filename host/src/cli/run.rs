@@ -7,7 +7,7 @@ use wasmhost::agent::{CancellationToken, Outcome};
 
 use super::config::Environment;
 use super::render::Renderer;
-use super::session::{Session, SessionArgs, user_message};
+use super::session::{self, SessionArgs, user_message};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -18,7 +18,7 @@ pub struct RunArgs {
 }
 
 pub async fn run(env: &Environment, args: RunArgs) -> Result<ExitCode> {
-    let mut session = Session::open(env, &args.session).await?;
+    let mut session = session::open(env, &args.session).await?;
     session
         .transcript
         .push(user_message(&args.prompt, &args.session.images)?)?;

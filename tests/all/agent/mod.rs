@@ -14,6 +14,7 @@ mod faults;
 mod interrupt;
 mod listing;
 mod quirks;
+mod session;
 
 pub struct Run {
     pub output: std::process::Output,
