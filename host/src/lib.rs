@@ -28,6 +28,7 @@
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 pub mod agent;
+pub mod bindings;
 mod blocking;
 pub mod caps;
 pub mod chat;

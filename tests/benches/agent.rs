@@ -5,9 +5,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wasmhost::agent::{Agent, AgentConfig, AgentEvent, PluginProvider, PluginToolBox, Transcript};
+use wasmhost::agent::{Agent, AgentConfig, AgentEvent, Transcript};
 use wasmhost::chat::{Message, Role};
 use wasmhost::plugin::{Plugin, PluginSource};
+use wasmhost::plugin::{PluginProvider, PluginToolBox};
 use wasmhost::policy::PluginPolicy;
 use wasmhost::policy::credentials::{
     CredentialNeed, Declared, ProviderFlags, SecretSources, grant_provider,

@@ -4,14 +4,12 @@
 //! (no wasmtime types), reports everything it does as [`AgentEvent`]s, and appends every
 //! message to the [`Transcript`] the moment it exists, so a crash loses nothing.
 
-mod adapters;
 mod events;
 mod record;
 mod retry;
 mod transcript;
 mod turn;
 
-pub use adapters::{PluginProvider, PluginToolBox, ToolBoxError};
 pub use events::AgentEvent;
 pub use record::{CASSETTE_VERSION, Cassette, RecordError, RecordingProvider};
 pub use retry::RetryPolicy;

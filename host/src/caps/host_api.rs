@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::plugin::bindings::LogLevel;
-use crate::plugin::bindings::provider::wasmhost::plugin::host;
+use crate::bindings::LogLevel;
+use crate::bindings::provider::wasmhost::plugin::host;
 use crate::policy::Redactor;
 
 /// Log lines one call may write; past it, lines are dropped and one notice says so.

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Weak};
 
-use crate::plugin::bindings::script_bridge::{self, ScriptError, ScriptOutput, ScriptRequest};
+use crate::bindings::script_bridge::{self, ScriptError, ScriptOutput, ScriptRequest};
 use crate::policy::PluginPolicy;
 use crate::sandbox::{CallClock, Sandbox};
 use crate::scripts::{ScriptFailure, ScriptJob, ScriptRunner};

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use wasmhost::bindings::LogLevel;
 use wasmhost::caps::host_api::{LogRecord, LogSink};
-use wasmhost::plugin::bindings::LogLevel;
 use wasmhost::sandbox::{Progress, ProgressSink};
 
 use super::terminal;

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 
-use super::bindings::llm_types as wit;
+use crate::bindings::llm_types as wit;
 use crate::chat;
 
 pub fn request(r: &chat::ChatRequest) -> wit::ChatRequest {

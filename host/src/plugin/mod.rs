@@ -2,7 +2,7 @@
 //! their policy. `Plugin` is any loaded component; `ToolPlugin` and `ProviderPlugin` are
 //! the typed views of the two worlds.
 
-pub mod bindings;
+mod adapters;
 mod convert;
 mod error;
 mod locate;
@@ -17,6 +17,7 @@ use std::sync::Arc;
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
+pub use adapters::{PluginProvider, PluginToolBox, ToolBoxError};
 pub use error::PluginError;
 pub use locate::{PluginSource, installed, locate, search_dirs};
 pub use provider::{ModelInfo, ProviderInfo, ProviderPlugin};

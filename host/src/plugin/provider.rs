@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use super::bindings::llm_types;
-use super::bindings::provider::ProviderPluginPre;
 use super::stream_guard::{
     StreamGuard, over_response_limit, redact_error, redact_response, response_bytes,
 };
 use super::{Plugin, PluginError, World, convert};
+use crate::bindings::llm_types;
+use crate::bindings::provider::ProviderPluginPre;
 use crate::chat::{ChatRequest, ChatResponse, ProviderError, StreamAssembler, StreamEvent};
 use crate::sandbox::Limit;
 

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use super::bindings::tool::ToolPluginPre;
-use super::bindings::tool::exports::wasmhost::plugin::tool::ToolError as WitToolError;
 use super::{Plugin, PluginError, World};
+use crate::bindings::tool::ToolPluginPre;
+use crate::bindings::tool::exports::wasmhost::plugin::tool::ToolError as WitToolError;
 use crate::policy::PluginPolicy;
 
 /// A tool as the plugin describes it.

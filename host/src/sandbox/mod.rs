@@ -20,10 +20,10 @@ pub use cache::{CacheOutcome, ComponentCache};
 pub use compile::{CompileError, Compiler, compile_file};
 pub use state::PluginState;
 
+use crate::bindings;
 use crate::caps::host_api::{HostApi, LogSink, discard_logs};
 use crate::caps::script_bridge::ScriptBridge;
 use crate::caps::wasi::FolderError;
-use crate::plugin::bindings;
 use crate::policy::{HostLimits, PluginPolicy};
 use crate::scripts::ScriptRunner;
 

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::SessionError;
-use crate::agent::{PluginProvider, PluginToolBox};
 use crate::plugin::{self, Plugin, ToolPlugin, World};
+use crate::plugin::{PluginProvider, PluginToolBox};
 use crate::policy::credentials::{
     CredentialNeed, Declared, ProviderFlags, SecretSources, grant_provider, grant_tool,
 };

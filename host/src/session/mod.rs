@@ -15,10 +15,10 @@ use base64::Engine as _;
 
 use crate::agent::{
     Agent, AgentConfig, Cassette, ChatProvider, RecordError, RecordingProvider, RetryPolicy,
-    ToolBox, ToolBoxError, Transcript, TranscriptError,
+    ToolBox, Transcript, TranscriptError,
 };
 use crate::chat::{ContentPart, ImageSource, Message, RequestOptions, Role};
-use crate::plugin::PluginError;
+use crate::plugin::{PluginError, ToolBoxError};
 use crate::policy::PolicyError;
 use crate::policy::credentials::{CredentialError, ProviderFlags};
 

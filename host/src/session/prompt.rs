@@ -1,6 +1,6 @@
 //! The system prompt: wasmhost's, the user's extra instructions, and the skills catalog.
 
-use crate::agent::PluginToolBox;
+use crate::plugin::PluginToolBox;
 
 const BASE_SYSTEM_PROMPT: &str = "You are a helpful assistant running inside wasmhost. \
 Use the tools you are given when they help; every tool call is shown to the user.";

@@ -1,12 +1,14 @@
 //! The loop's traits implemented by plugins: a provider plugin is a `ChatProvider`, a set
-//! of tool plugins is a `ToolBox`.
+//! of tool plugins is a `ToolBox`. They live here, so that the loop (`agent`) knows
+//! nothing of WebAssembly.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{BoxFuture, ChatProvider, EventCallback, ToolBox};
+use super::{ModelInfo, PluginError, ProviderPlugin, ToolError, ToolPlugin};
+use crate::BoxFuture;
+use crate::agent::{ChatProvider, EventCallback, ToolBox};
 use crate::chat::{ChatRequest, ChatResponse, ProviderError, ToolErrorKind, ToolFailure, ToolSpec};
-use crate::plugin::{ModelInfo, PluginError, ProviderPlugin, ToolError, ToolPlugin};
 
 /// A provider plugin as the loop sees it. Its secret is redacted from everything it
 /// returns by the plugin layer (`plugin::ProviderPlugin`), before it gets here.
