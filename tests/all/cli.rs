@@ -249,3 +249,36 @@ fn the_just_wrapper_needs_nothing_but_python_on_the_path() {
         "{listed}"
     );
 }
+
+#[test]
+fn completions_are_scripts_the_shell_accepts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bash = wasmhost(&["completions", "bash"], dir.path());
+    assert!(bash.status.success(), "{}", stderr(&bash));
+    let script = stdout(&bash);
+    assert!(script.contains("complete -F _wasmhost"), "{script}");
+    for subcommand in ["run", "chat", "precompile", "skills"] {
+        assert!(script.contains(subcommand), "{subcommand} missing");
+    }
+    assert!(
+        !script.contains("__compile"),
+        "the internal subcommand stays hidden"
+    );
+    // bash itself parses it.
+    let path = dir.path().join("wasmhost.bash");
+    std::fs::write(&path, &script).expect("write");
+    let parsed = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("bash runs");
+    assert!(parsed.status.success(), "{}", stderr(&parsed));
+    let fish = wasmhost(&["completions", "fish"], dir.path());
+    assert!(
+        stdout(&fish).contains("complete -c wasmhost"),
+        "{}",
+        stdout(&fish)
+    );
+    let bad = wasmhost(&["completions", "tcsh"], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+}

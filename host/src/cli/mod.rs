@@ -62,9 +62,17 @@ enum Command {
     /// Compile plugins and the Python runtime into the cache now, so first runs start at
     /// once (`just install` does this).
     Precompile(precompile::PrecompileArgs),
+    /// Print a shell completion script: `wasmhost completions bash > ~/.local/share/bash-completion/completions/wasmhost`.
+    Completions(CompletionsArgs),
     /// The compiler process the host starts for a cache miss (internal).
     #[command(name = COMPILE_COMMAND, hide = true)]
     Compile(CompileArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    shell: clap_complete::Shell,
 }
 
 /// The hidden subcommand that compiles one component in a child process.
@@ -99,6 +107,21 @@ pub fn main() -> ExitCode {
         let command = match cli.command {
             Command::Skills(args) => return skills::run(args).await,
             Command::New(args) => return new::run(args),
+            Command::Completions(args) => {
+                use clap::CommandFactory as _;
+                // Without the internal subcommands: some generators list hidden ones.
+                let full = Cli::command();
+                let mut command = clap::Command::new("wasmhost")
+                    .args(full.get_arguments().cloned())
+                    .subcommands(full.get_subcommands().filter(|c| !c.is_hide_set()).cloned());
+                clap_complete::generate(
+                    args.shell,
+                    &mut command,
+                    "wasmhost",
+                    &mut std::io::stdout(),
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             Command::Compile(args) => {
                 wasmhost::sandbox::compile_file(&args.input, &args.output, !args.unmetered)
                     .map_err(|e| anyhow::anyhow!("{e:#}"))?;
@@ -117,7 +140,7 @@ pub fn main() -> ExitCode {
             Command::Skills(args) => skills::run(args).await,
             Command::New(args) => new::run(args),
             Command::Precompile(args) => precompile::run(&env, args).await,
-            Command::Compile(_) => Ok(ExitCode::SUCCESS),
+            Command::Compile(_) | Command::Completions(_) => Ok(ExitCode::SUCCESS),
         }
     });
     // A call stopped at its deadline may leave a thread blocked in the host (a FIFO opened
