@@ -23,9 +23,9 @@ pub use state::PluginState;
 use crate::bindings;
 use crate::caps::host_api::{HostApi, LogSink, discard_logs};
 use crate::caps::script_bridge::ScriptBridge;
+use crate::caps::script_bridge::ScriptRunner;
 use crate::caps::wasi::FolderError;
 use crate::policy::{HostLimits, PluginPolicy};
-use crate::scripts::ScriptRunner;
 
 /// Long host work a frontend may want to show while it happens.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,70 +15,14 @@ mod resolve;
 mod sandboxed;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::BoxFuture;
+pub use crate::caps::script_bridge::{ScriptFailure, ScriptJob, ScriptRun, ScriptRunner};
 use crate::policy::{PluginPolicy, PythonMode};
 use crate::sandbox::Sandbox;
 
 pub use resolve::{ResolvedJob, ScriptSource};
 pub use sandboxed::{PYTHON_RUNNER_ENV, RUNTIME_NAME, SandboxedPython};
-
-/// What a plugin asked to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScriptJob {
-    /// The skill whose folder the script sees.
-    pub skill: String,
-    /// Inline code; exactly one of `code` and `script` is set.
-    pub code: Option<String>,
-    /// A path inside the skill folder, e.g. `scripts/convert.py`.
-    pub script: Option<String>,
-    pub args: Vec<String>,
-    pub stdin: Option<String>,
-}
-
-/// What a script did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ScriptRun {
-    pub stdout: String,
-    pub stderr: String,
-    pub exit_code: i32,
-    pub timed_out: bool,
-    /// stdout or stderr passed the output cap and was cut.
-    pub truncated: bool,
-    pub duration: Duration,
-}
-
-/// Why a script could not be run at all (as opposed to running and failing).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ScriptFailure {
-    #[error("invalid request: {0}")]
-    InvalidRequest(String),
-    #[error("denied: {0}")]
-    Denied(String),
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-}
-
-/// Something that can run a skill's Python for a plugin.
-pub trait ScriptRunner: Send + Sync {
-    /// Readies what a run in `policy`'s mode needs (compiles the sandboxed runtime on
-    /// first use). Host work: the caller does not charge it to the plugin's clock.
-    fn prepare<'a>(
-        &'a self,
-        _sandbox: &'a Arc<Sandbox>,
-        _policy: &'a PluginPolicy,
-    ) -> BoxFuture<'a, Result<(), ScriptFailure>> {
-        Box::pin(async { Ok(()) })
-    }
-
-    fn run<'a>(
-        &'a self,
-        sandbox: &'a Arc<Sandbox>,
-        policy: &'a PluginPolicy,
-        job: ScriptJob,
-    ) -> BoxFuture<'a, Result<ScriptRun, ScriptFailure>>;
-}
 
 /// The host's script runner: checks the request against the plugin's grants, then runs it
 /// in the mode the policy chose.
