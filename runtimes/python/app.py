@@ -97,9 +97,16 @@ def _run(request: wit_world.RunRequest) -> wit_world.RunOutput:
         return _output(stdout, stderr, 1)
 
     search = [script_dir or SCRATCH, SKILL]
-    refused = preflight.refused(tree, AVAILABLE, FAILED, search, filename, SKILL)
+    unchecked: list[int] = []
+    refused = preflight.refused(tree, AVAILABLE, FAILED, search, filename, SKILL, unchecked)
     if refused:
         raise Err(NEEDS_NATIVE + ", ".join(refused))
+    if unchecked and unchecked[0]:
+        stderr.write(
+            f"wasmhost: the preflight did not follow {unchecked[0]} of the skill's files (past "
+            f"{preflight.MAX_FOLLOWED_FILES} files, or over {preflight.MAX_FOLLOWED_BYTES} bytes "
+            "each); their imports are checked only when they run\n"
+        )
 
     try:
         os.chdir(SCRATCH)

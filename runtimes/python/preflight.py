@@ -310,6 +310,7 @@ def refused(
     search: list[str],
     here: str = "",
     skill_root: str = "/skill",
+    unchecked: list[int] | None = None,
 ) -> list[str]:
     """The imports that need native mode: the denied ones (by their full dotted name), the
     top-level names of modules neither preloaded, built in, nor the skill's own, and stdlib
@@ -317,6 +318,10 @@ def refused(
     skill's own files says which file it is in (`lxml (scripts/office/docx.py)`)."""
     walk = _Walk(search, skill_root)
     walk.program(tree, here)
+    if unchecked is not None:
+        # How many of the skill's files were past MAX_FOLLOWED_FILES or _BYTES: the caller
+        # says so, since their imports are then checked only when they run.
+        unchecked.append(walk.skipped)
     offending: dict[str, None] = {}
     for module, where in walk.absolute.items():
         parts = module.split(".")

@@ -472,3 +472,28 @@ async fn a_script_reads_its_input_from_dev_stdin() {
     .await;
     assert_eq!(r.stdout, "'' ['stdin']\nPermissionError\n", "{r:?}");
 }
+
+#[tokio::test]
+async fn the_preflight_says_when_it_stops_following_a_skill_s_files() {
+    let (dir, policy) = scratch_skills();
+    let scripts = dir.path().join("demo/scripts");
+    // More modules than the preflight follows; the last one needs what the sandbox lacks.
+    let count = 520;
+    let mut main = String::new();
+    for i in 0..count {
+        std::fs::write(scripts.join(format!("m{i:03}.py")), "import json\n").expect("write");
+        main.push_str(&format!("import m{i:03}\n"));
+    }
+    std::fs::write(scripts.join("m999.py"), "import lxml\n").expect("write");
+    main.push_str("import m999\n");
+    std::fs::write(scripts.join("many.py"), main).expect("write");
+    let r = run_with(&policy, script("demo", "scripts/many.py", &[], None)).await;
+    assert!(
+        r.stderr
+            .contains("the preflight did not follow 9 of the skill's files (past 512 files"),
+        "{r:?}"
+    );
+    // It ran, and failed where CPython would.
+    assert!(r.stderr.contains("ModuleNotFoundError"), "{r:?}");
+    assert_eq!(r.exit_code, 1, "{r:?}");
+}

@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod cache;
+mod clock;
 mod compile;
 pub mod engine;
 pub mod precheck;

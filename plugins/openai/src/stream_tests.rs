@@ -11,6 +11,8 @@ const TOOL_CALLS: &[u8] = include_bytes!("../fixtures/tool_calls.sse");
 const ERROR: &[u8] = include_bytes!("../fixtures/error.sse");
 const CUT: &[u8] = include_bytes!("../fixtures/cut.sse");
 const OLLAMA_TOOL: &[u8] = include_bytes!("../fixtures/ollama_tool.sse");
+const MISTRAL_THINKING: &[u8] = include_bytes!("../fixtures/mistral_thinking.sse");
+const REASONING_ONLY: &[u8] = include_bytes!("../fixtures/reasoning_only.sse");
 
 fn run(body: &[u8], chunk: usize) -> Transcript {
     collect(EventStream::new(
@@ -199,7 +201,9 @@ mod fuzz {
             Just(TOOL_CALLS),
             Just(ERROR),
             Just(CUT),
-            Just(OLLAMA_TOOL)
+            Just(OLLAMA_TOOL),
+            Just(MISTRAL_THINKING),
+            Just(REASONING_ONLY)
         ]
     }
 
@@ -231,7 +235,7 @@ mod fuzz {
 
 #[test]
 fn mistral_thinking_parts_are_not_the_answer() {
-    let transcript = transcript(include_bytes!("../fixtures/mistral_thinking.sse"));
+    let transcript = transcript(MISTRAL_THINKING);
     assert_eq!(transcript.error, None);
     let texts: String = transcript
         .events
@@ -276,7 +280,7 @@ fn content_parts_split_answer_from_reasoning() {
 #[test]
 fn reasoning_alone_is_no_answer() {
     provider_kit::testing::take_warnings();
-    let transcript = run(include_bytes!("../fixtures/reasoning_only.sse"), 7);
+    let transcript = run(REASONING_ONLY, 7);
     assert_eq!(transcript.error, None);
     assert_eq!(
         transcript.events,
@@ -289,8 +293,6 @@ fn reasoning_alone_is_no_answer() {
         "{warnings:?}"
     );
     // An answer after reasoning is no cause for a warning.
-    let _ = transcript_any_chunking(include_bytes!("../fixtures/mistral_thinking.sse"), || {
-        ChatStream::new("m")
-    });
+    let _ = transcript_any_chunking(MISTRAL_THINKING, || ChatStream::new("m"));
     assert_eq!(provider_kit::testing::take_warnings(), Vec::<String>::new());
 }
