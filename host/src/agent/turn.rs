@@ -290,6 +290,16 @@ impl Agent {
         }
     }
 
+    /// One tool call and how long it took.
+    async fn call_tool(
+        &self,
+        call: &ToolCall,
+    ) -> (Result<String, crate::chat::ToolFailure>, Duration) {
+        let started = Instant::now();
+        let result = self.tools.call(&call.name, &call.arguments).await;
+        (result, started.elapsed())
+    }
+
     /// Runs the calls concurrently; results come back in the order of the calls, one per
     /// call, whatever happened to it.
     /// Stopped by `interrupt`, the calls that had not answered get a `cancelled` result;
@@ -369,18 +379,6 @@ impl Agent {
             })
             .collect();
         (results, interrupted)
-    }
-}
-
-impl Agent {
-    /// One tool call and how long it took.
-    async fn call_tool(
-        &self,
-        call: &ToolCall,
-    ) -> (Result<String, crate::chat::ToolFailure>, Duration) {
-        let started = Instant::now();
-        let result = self.tools.call(&call.name, &call.arguments).await;
-        (result, started.elapsed())
     }
 }
 

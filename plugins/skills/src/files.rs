@@ -199,23 +199,22 @@ pub fn read_in_folder(dir: &Path, skill: &str, name: &str) -> Outcome<Option<Str
     let metadata = file
         .metadata()
         .map_err(|e| Failure::Failed(format!("cannot examine `{shown}`: {e}")))?;
-    read_opened(file, &metadata, &shown).map(Some)
+    readable(&metadata, &shown)?;
+    read_body(file, &metadata, &shown).map(Some)
 }
 
 /// Read a located regular file as UTF-8 text, within [`MAX_FILE_BYTES`].
 pub fn read_text(file: &Located<'_>) -> Outcome<String> {
     let shown = file.display();
-    if !file.metadata.is_file() || file.metadata.len() > MAX_FILE_BYTES {
-        // Refused with the reason, without opening it.
-        return read_opened_checks(&file.metadata, &shown).map(|()| String::new());
-    }
+    // Refused with the reason before it is opened.
+    readable(&file.metadata, &shown)?;
     let opened = fs::File::open(&file.full)
         .map_err(|e| Failure::Failed(format!("cannot open `{shown}`: {e}")))?;
-    read_opened(opened, &file.metadata, &shown)
+    read_body(opened, &file.metadata, &shown)
 }
 
 /// Why a file with `metadata` is not read, if it is not.
-fn read_opened_checks(metadata: &Metadata, shown: &str) -> Outcome<()> {
+fn readable(metadata: &Metadata, shown: &str) -> Outcome<()> {
     if metadata.is_dir() {
         return Err(Failure::InvalidArguments(format!(
             "`{shown}` is a folder; give the path of a file (get_skill lists them)"
@@ -239,9 +238,8 @@ fn too_big(shown: &str, size: u64) -> Failure {
     ))
 }
 
-/// The text of the open regular file `opened`, whose metadata is `metadata`.
-fn read_opened(mut opened: fs::File, metadata: &Metadata, shown: &str) -> Outcome<String> {
-    read_opened_checks(metadata, shown)?;
+/// The text of the open file `opened`, whose metadata passed [`readable`].
+fn read_body(mut opened: fs::File, metadata: &Metadata, shown: &str) -> Outcome<String> {
     let bytes = read_expecting(&mut opened, metadata.len())
         .map_err(|e| Failure::Failed(format!("cannot read `{shown}`: {e}")))?;
     let size = bytes.len() as u64;
