@@ -2,9 +2,10 @@
 //! components.
 //!
 //! - [`policy`]: what each plugin may do (deny by default), from `wasmhost.toml`;
-//! - [`sandbox`]: the wasmtime engine, per-call budgets, the compiled-component cache;
+//! - [`runtime`]: the wasmtime engine, per-call budgets, the compiled-component cache;
 //! - [`caps`]: one module per capability a plugin can be given (WASI, HTTP, host API,
-//!   script bridge);
+//!   script bridge), and the store data that is their sum;
+//! - [`sandbox`]: a runtime with the capabilities linked, making a store per call;
 //! - [`plugin`]: loading components, detecting their world, typed tool/provider calls;
 //! - [`agent`]: the conversation loop over wasm-free `ChatProvider`/`ToolBox` traits;
 //! - [`chat`]: the conversation data model; [`scripts`]: running skills' Python;
@@ -34,6 +35,7 @@ pub mod caps;
 pub mod chat;
 pub mod plugin;
 pub mod policy;
+pub mod runtime;
 pub mod sandbox;
 pub mod scripts;
 pub mod session;

@@ -1,7 +1,7 @@
 //! The compiled-component cache: the second load skips Cranelift; a corrupt or truncated
 //! entry is rebuilt, never loaded.
 
-use wasmhost::sandbox::{CacheOutcome, ComponentCache};
+use wasmhost::runtime::{CacheOutcome, ComponentCache};
 use wasmhost_e2e::guests;
 
 fn entries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

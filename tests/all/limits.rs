@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use wasmhost::plugin::PluginError;
-use wasmhost::sandbox::Limit;
+use wasmhost::runtime::Limit;
 
 use crate::support::{assert_healthy, call, deny_all, hostile};
 
@@ -28,7 +28,7 @@ async fn infinite_loop_runs_out_of_fuel() {
     let tool = hostile(policy);
     let limit = expect_limit(tool.call("spin", "{}").await);
     assert_eq!(limit, Limit::Fuel(20_000_000));
-    let message = PluginError::BudgetExceeded(wasmhost::sandbox::BudgetExceeded {
+    let message = PluginError::BudgetExceeded(wasmhost::runtime::BudgetExceeded {
         plugin: "hostile".into(),
         limit,
     })
@@ -199,7 +199,7 @@ async fn a_header_set_is_capped_in_bytes() {
 /// A sandbox of its own, with `pool_mib` for all live calls together.
 fn sandbox_with_pool(pool_mib: u64) -> std::sync::Arc<wasmhost::sandbox::Sandbox> {
     wasmhost::sandbox::Sandbox::new(wasmhost::sandbox::SandboxOptions {
-        cache: wasmhost::sandbox::ComponentCache::new(crate::support::cache_dir()),
+        cache: wasmhost::runtime::ComponentCache::new(crate::support::cache_dir()),
         limits: wasmhost::policy::HostLimits {
             total_memory_bytes: pool_mib << 20,
             ..Default::default()
@@ -233,7 +233,7 @@ async fn the_host_pool_is_shared_and_given_back() {
         Limit::HostMemory(96 << 20)
     );
     assert_eq!(
-        sandbox.memory().used(),
+        sandbox.runtime().memory().used(),
         0,
         "a failed call gave its memory back"
     );
@@ -245,7 +245,7 @@ async fn the_host_pool_is_shared_and_given_back() {
         );
     }
     assert_eq!(
-        sandbox.memory().used(),
+        sandbox.runtime().memory().used(),
         0,
         "every call gave its memory back"
     );
@@ -289,10 +289,10 @@ async fn a_call_stopped_at_its_deadline_gives_its_memory_back() {
     );
     // The stopped call's task is aborted and its store dropped right after.
     let started = Instant::now();
-    while sandbox.memory().used() != 0 && started.elapsed() < Duration::from_secs(10) {
+    while sandbox.runtime().memory().used() != 0 && started.elapsed() < Duration::from_secs(10) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(sandbox.memory().used(), 0);
+    assert_eq!(sandbox.runtime().memory().used(), 0);
     assert_healthy(&tool).await;
 }
 
@@ -310,7 +310,7 @@ pub fn slow_to_compile() -> Vec<u8> {
 #[test]
 fn an_in_process_compile_stops_waiting_at_its_deadline() {
     let sandbox = wasmhost::sandbox::Sandbox::new(wasmhost::sandbox::SandboxOptions {
-        cache: wasmhost::sandbox::ComponentCache::disabled(),
+        cache: wasmhost::runtime::ComponentCache::disabled(),
         limits: wasmhost::policy::HostLimits {
             compile: wasmhost::policy::CompileLimits {
                 timeout: Duration::from_millis(200),
@@ -322,7 +322,7 @@ fn an_in_process_compile_stops_waiting_at_its_deadline() {
     })
     .expect("sandbox");
     match sandbox.compile(&slow_to_compile(), "slow") {
-        Err(wasmhost::sandbox::CompileError::Timeout(t)) => {
+        Err(wasmhost::runtime::CompileError::Timeout(t)) => {
             assert_eq!(t, Duration::from_millis(200));
         }
         Err(e) => panic!("expected the deadline, got {e}"),
@@ -333,7 +333,7 @@ fn an_in_process_compile_stops_waiting_at_its_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_past_concurrent_calls_wait_their_turn_and_all_answer() {
     let sandbox = wasmhost::sandbox::Sandbox::new(wasmhost::sandbox::SandboxOptions {
-        cache: wasmhost::sandbox::ComponentCache::new(crate::support::cache_dir()),
+        cache: wasmhost::runtime::ComponentCache::new(crate::support::cache_dir()),
         limits: wasmhost::policy::HostLimits {
             concurrent_calls: 2,
             ..Default::default()
@@ -351,7 +351,7 @@ async fn calls_past_concurrent_calls_wait_their_turn_and_all_answer() {
         tokio::spawn(async move {
             let mut most = 0;
             while watching.load(std::sync::atomic::Ordering::Relaxed) {
-                most = most.max(sandbox.calls_in_flight());
+                most = most.max(sandbox.runtime().calls_in_flight());
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
             most
@@ -374,5 +374,9 @@ async fn calls_past_concurrent_calls_wait_their_turn_and_all_answer() {
     watching.store(false, std::sync::atomic::Ordering::Relaxed);
     let most = watcher.await.expect("watcher");
     assert_eq!(most, 2, "never more than concurrent_calls alive at once");
-    assert_eq!(sandbox.calls_in_flight(), 0, "every slot given back");
+    assert_eq!(
+        sandbox.runtime().calls_in_flight(),
+        0,
+        "every slot given back"
+    );
 }

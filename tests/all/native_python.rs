@@ -51,8 +51,8 @@ fn code(skill: &str, code: &str) -> ScriptJob {
 }
 
 async fn run(policy: &PluginPolicy, job: ScriptJob) -> Result<ScriptRun, ScriptFailure> {
-    ScriptHost::new(SandboxedPython::new(None))
-        .run(&support::sandbox(), policy, job)
+    ScriptHost::new(SandboxedPython::new(None, support::sandbox()))
+        .run(policy, job)
         .await
 }
 

@@ -3,11 +3,12 @@
 //! `hostile` has the programs that cross limits or reach for what they are not granted.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use wasmhost::policy::PluginPolicy;
-use wasmhost::sandbox::{ComponentCache, Sandbox, SandboxOptions};
+use wasmhost::runtime::ComponentCache;
+use wasmhost::sandbox::{Sandbox, SandboxOptions};
 use wasmhost::scripts::{
     PYTHON_RUNNER_ENV, SandboxedPython, ScriptFailure, ScriptHost, ScriptJob, ScriptRun,
     ScriptRunner,
@@ -19,8 +20,7 @@ mod first_use;
 mod hostile;
 
 struct Python {
-    sandbox: Arc<Sandbox>,
-    scripts: Arc<ScriptHost>,
+    scripts: ScriptHost,
 }
 
 /// One sandbox and runner for every test here, so the runner compiles (or loads from the
@@ -28,14 +28,13 @@ struct Python {
 fn python() -> &'static Python {
     static PYTHON: OnceLock<Python> = OnceLock::new();
     PYTHON.get_or_init(|| {
-        let scripts = Arc::new(ScriptHost::new(SandboxedPython::new(runner_path())));
         let sandbox = Sandbox::new(SandboxOptions {
-            scripts: Some(scripts.clone()),
             cache: ComponentCache::new(cache_dir()),
             ..SandboxOptions::default()
         })
         .expect("sandbox starts");
-        Python { sandbox, scripts }
+        let scripts = ScriptHost::new(SandboxedPython::new(runner_path(), sandbox));
+        Python { scripts }
     })
 }
 
@@ -83,7 +82,7 @@ fn script(skill: &str, path: &str, args: &[&str], stdin: Option<&str>) -> Script
 
 async fn try_run(policy: &PluginPolicy, job: ScriptJob) -> Result<ScriptRun, ScriptFailure> {
     let python = python();
-    python.scripts.run(&python.sandbox, policy, job).await
+    python.scripts.run(policy, job).await
 }
 
 /// Runs `job`, which must run (whatever its exit code).

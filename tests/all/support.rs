@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmhost::plugin::{Plugin, PluginSource, ToolPlugin};
 use wasmhost::policy::PluginPolicy;
-use wasmhost::sandbox::{ComponentCache, Sandbox, SandboxOptions};
+use wasmhost::runtime::ComponentCache;
+use wasmhost::sandbox::{Sandbox, SandboxOptions};
 use wasmhost_e2e::guests;
 
 /// The compile cache the tests share, so each component compiles once per test run.

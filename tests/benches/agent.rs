@@ -13,7 +13,8 @@ use wasmhost::policy::PluginPolicy;
 use wasmhost::policy::credentials::{
     CredentialNeed, Declared, ProviderFlags, SecretSources, grant_provider,
 };
-use wasmhost::sandbox::{ComponentCache, Sandbox, SandboxOptions};
+use wasmhost::runtime::ComponentCache;
+use wasmhost::sandbox::{Sandbox, SandboxOptions};
 use wasmhost_e2e::fake::Reply;
 use wasmhost_e2e::fake::openai::FakeOpenAi;
 use wasmhost_e2e::guests;

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use wasmhost::plugin::{Plugin, PluginSource, ToolPlugin};
 use wasmhost::policy::{Access, FolderGrant, PluginPolicy};
-use wasmhost::sandbox::{ComponentCache, Sandbox, SandboxOptions};
+use wasmhost::runtime::ComponentCache;
+use wasmhost::sandbox::{Sandbox, SandboxOptions};
 use wasmhost_e2e::guests;
 
 const RSS_PROBE: &str = "--rss-probe";

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use wasmhost::plugin::{Plugin, PluginSource, ToolPlugin};
 use wasmhost::policy::{PluginPolicy, PythonMode};
-use wasmhost::sandbox::{ComponentCache, Sandbox, SandboxOptions};
-use wasmhost::scripts::{PYTHON_RUNNER_ENV, SandboxedPython, ScriptHost};
+use wasmhost::runtime::ComponentCache;
+use wasmhost::sandbox::{Sandbox, SandboxOptions};
+use wasmhost::scripts::{PYTHON_RUNNER_ENV, python_sandbox};
 use wasmhost_e2e::guests;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -126,11 +127,13 @@ async fn main() {
     let scratch = tempfile::tempdir().expect("tempdir");
     let tree = scratch.path().join("skills");
     skills_tree(&tree, 1000);
-    let sandbox = Sandbox::new(SandboxOptions {
-        cache: ComponentCache::new(repo().join("target/bench-cache")),
-        scripts: Some(Arc::new(ScriptHost::new(SandboxedPython::new(runner())))),
-        ..SandboxOptions::default()
-    })
+    let sandbox = python_sandbox(
+        SandboxOptions {
+            cache: ComponentCache::new(repo().join("target/bench-cache")),
+            ..SandboxOptions::default()
+        },
+        runner(),
+    )
     .expect("sandbox");
     let mut rows: Vec<(String, String, String, String)> = Vec::new();
 
@@ -215,11 +218,13 @@ async fn main() {
         // The first call on an empty compile cache: the runtime's compile (host work,
         // outside the tool's clock) and then the run, vs a warm call in this run.
         let empty = tempfile::tempdir().expect("tempdir");
-        let cold_sandbox = Sandbox::new(SandboxOptions {
-            cache: ComponentCache::new(empty.path().join("cache")),
-            scripts: Some(Arc::new(ScriptHost::new(SandboxedPython::new(runner())))),
-            ..SandboxOptions::default()
-        })
+        let cold_sandbox = python_sandbox(
+            SandboxOptions {
+                cache: ComponentCache::new(empty.path().join("cache")),
+                ..SandboxOptions::default()
+            },
+            runner(),
+        )
         .expect("sandbox");
         let cold = skills_plugin(&cold_sandbox, &repo_skills, PythonMode::Sandboxed);
         let args = serde_json::json!({ "name": "csv-stats", "code": "print(1+1)" }).to_string();

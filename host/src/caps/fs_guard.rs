@@ -21,16 +21,29 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
     DescriptorFlags, DescriptorType, ErrorCode, Host, HostDescriptor, OpenFlags, PathFlags,
 };
 
+use super::{Capability, PluginState, Prepare, StoreError};
 use crate::blocking::off_the_async_workers;
-use crate::policy::{Capability, Denial};
-use crate::sandbox::PluginState;
+use crate::policy::{self, Denial};
 
 /// The `wasi:filesystem/types` instance these functions replace, as `wasmtime-wasi` links it.
 const TYPES: &str = "wasi:filesystem/types@0.2.12";
 
+/// The guard holds no state of its own: what it refuses goes to the instance's denials.
+pub struct FsGuard;
+
+impl Capability for FsGuard {
+    fn prepare(_: &Prepare<'_>) -> Result<Self, StoreError> {
+        Ok(Self)
+    }
+
+    fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+        add_to_linker(linker)
+    }
+}
+
 /// Replaces `open-at` and `symlink-at` in `linker`, which must already hold
 /// `wasmtime-wasi`'s filesystem.
-pub fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let mut types = linker.instance(TYPES)?;
     types.func_wrap_async(
@@ -58,7 +71,7 @@ pub fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
                 if kind.is_some_and(|k| !openable(k)) {
                     state.denials.push(Denial {
                         plugin: state.plugin.clone(),
-                        capability: Capability::SpecialFile { path },
+                        capability: policy::Capability::SpecialFile { path },
                     });
                     return Ok((Err(ErrorCode::NotPermitted),));
                 }
@@ -89,7 +102,7 @@ pub fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
                 HostDescriptor::drop(&mut fs, opened)?;
                 state.denials.push(Denial {
                     plugin: state.plugin.clone(),
-                    capability: Capability::SpecialFile { path },
+                    capability: policy::Capability::SpecialFile { path },
                 });
                 Ok((Err(ErrorCode::NotPermitted),))
             })
@@ -102,7 +115,7 @@ pub fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
                 let state = store.data_mut();
                 state.denials.push(Denial {
                     plugin: state.plugin.clone(),
-                    capability: Capability::Symlink { link, target },
+                    capability: policy::Capability::Symlink { link, target },
                 });
                 Ok((Err::<(), _>(ErrorCode::NotPermitted),))
             })

@@ -3,6 +3,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use wasmtime::component::{HasSelf, Linker};
+
+use super::{Capability, PluginState, Prepare, StoreError};
 use crate::bindings::LogLevel;
 use crate::bindings::provider::wasmhost::plugin::host;
 use crate::policy::Redactor;
@@ -37,6 +40,22 @@ pub struct HostApi {
     lines: usize,
     /// The plugin's granted secret never reaches a log line.
     redactor: Redactor,
+}
+
+impl Capability for HostApi {
+    fn prepare(instance: &Prepare<'_>) -> Result<Self, StoreError> {
+        let policy = instance.policy;
+        Ok(Self::new(
+            &policy.name,
+            Arc::new(policy.config.clone()),
+            instance.services.logs.clone(),
+            policy.redactor(),
+        ))
+    }
+
+    fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+        host::add_to_linker::<_, HasSelf<HostApi>>(linker, |state| &mut state.caps.host)
+    }
 }
 
 impl HostApi {

@@ -8,14 +8,51 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue};
-use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::{
+    Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
+    WasiHttpView,
+};
 
-use super::Denials;
-use crate::policy::{Denial, PluginPolicy};
+use super::{Capability, Denials, PluginState, Prepare, StoreError};
+use crate::policy::{Denial, HTTP_FIELDS_BYTES, PluginPolicy};
 
 /// Connecting longer than this means the server is not there; wasi-http's own default is
 /// ten minutes.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Per-instance state of outbound HTTP: wasi-http's context and the gate every request
+/// passes.
+pub struct Http {
+    ctx: WasiHttpCtx,
+    gate: HttpGate,
+}
+
+impl Capability for Http {
+    fn prepare(instance: &Prepare<'_>) -> Result<Self, StoreError> {
+        let mut ctx = WasiHttpCtx::new();
+        // Each header set the guest builds is bounded (the table bounds how many).
+        ctx.set_field_size_limit(HTTP_FIELDS_BYTES);
+        Ok(Self {
+            ctx,
+            gate: HttpGate::new(instance.policy.clone(), instance.denials.clone()),
+        })
+    }
+
+    fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
+    }
+}
+
+impl WasiHttpView for PluginState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.caps.http.ctx,
+            table: &mut self.table,
+            hooks: &mut self.caps.http.gate,
+        }
+    }
+}
 
 /// The `WasiHttpHooks` of one plugin instance.
 pub struct HttpGate {

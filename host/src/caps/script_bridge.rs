@@ -2,14 +2,16 @@
 //! the host does it under that plugin's policy. This capability defines the service it
 //! calls ([`ScriptRunner`]); `scripts` has the runners that implement it.
 
-use std::sync::{Arc, Weak};
-
-use crate::bindings::script_bridge::{self, ScriptError, ScriptOutput, ScriptRequest};
-use crate::policy::PluginPolicy;
-use crate::sandbox::{CallClock, Sandbox};
+use std::sync::Arc;
 use std::time::Duration;
 
+use wasmtime::component::{HasSelf, Linker};
+
+use super::{Capability, PluginState, Prepare, StoreError};
 use crate::BoxFuture;
+use crate::bindings::script_bridge::{self, ScriptError, ScriptOutput, ScriptRequest};
+use crate::policy::PluginPolicy;
+use crate::runtime::CallClock;
 
 /// What a plugin asked to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,13 +49,13 @@ pub enum ScriptFailure {
     Unavailable(String),
 }
 
-/// Something that can run a skill's Python for a plugin.
+/// Something that can run a skill's Python for a plugin: a service the host configures
+/// once ([`super::Services::scripts`]) and every instance's bridge holds.
 pub trait ScriptRunner: Send + Sync {
     /// Readies what a run in `policy`'s mode needs (compiles the sandboxed runtime on
     /// first use). Host work: the caller does not charge it to the plugin's clock.
     fn prepare<'a>(
         &'a self,
-        _sandbox: &'a Arc<Sandbox>,
         _policy: &'a PluginPolicy,
     ) -> BoxFuture<'a, Result<(), ScriptFailure>> {
         Box::pin(async { Ok(()) })
@@ -61,7 +63,6 @@ pub trait ScriptRunner: Send + Sync {
 
     fn run<'a>(
         &'a self,
-        sandbox: &'a Arc<Sandbox>,
         policy: &'a PluginPolicy,
         job: ScriptJob,
     ) -> BoxFuture<'a, Result<ScriptRun, ScriptFailure>>;
@@ -70,32 +71,30 @@ pub trait ScriptRunner: Send + Sync {
 /// Per-instance state of the `script-bridge` interface.
 pub struct ScriptBridge {
     runner: Option<Arc<dyn ScriptRunner>>,
-    /// Weak: the sandbox owns the runner, and a store must not keep the sandbox alive.
-    sandbox: Weak<Sandbox>,
     policy: Arc<PluginPolicy>,
     /// The calling plugin's clock: it stands still while the host readies the runner.
     clock: Arc<CallClock>,
 }
 
-impl ScriptBridge {
-    pub fn new(
-        runner: Option<Arc<dyn ScriptRunner>>,
-        sandbox: Weak<Sandbox>,
-        policy: Arc<PluginPolicy>,
-        clock: Arc<CallClock>,
-    ) -> Self {
-        Self {
-            runner,
-            sandbox,
-            policy,
-            clock,
-        }
+impl Capability for ScriptBridge {
+    fn prepare(instance: &Prepare<'_>) -> Result<Self, StoreError> {
+        Ok(Self {
+            runner: instance.services.scripts.clone(),
+            policy: instance.policy.clone(),
+            clock: instance.clock.clone(),
+        })
+    }
+
+    fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+        script_bridge::add_to_linker::<_, HasSelf<ScriptBridge>>(linker, |state| {
+            &mut state.caps.scripts
+        })
     }
 }
 
 impl script_bridge::Host for ScriptBridge {
     async fn run_python(&mut self, request: ScriptRequest) -> Result<ScriptOutput, ScriptError> {
-        let (Some(runner), Some(sandbox)) = (&self.runner, self.sandbox.upgrade()) else {
+        let Some(runner) = &self.runner else {
             return Err(ScriptError::Unavailable(
                 "this host has no Python runner configured, so skills cannot run scripts"
                     .to_string(),
@@ -112,10 +111,10 @@ impl script_bridge::Host for ScriptBridge {
         // work, not the plugin's: the plugin's clock stands still meanwhile.
         let ready = {
             let _host_work = self.clock.pause();
-            runner.prepare(&sandbox, &self.policy).await
+            runner.prepare(&self.policy).await
         };
         let result = match ready {
-            Ok(()) => runner.run(&sandbox, &self.policy, job).await,
+            Ok(()) => runner.run(&self.policy, job).await,
             Err(failure) => Err(failure),
         };
         match result {

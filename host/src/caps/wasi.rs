@@ -3,10 +3,38 @@
 //! Defaults (all denied): no arguments, no inherited environment, empty stdin, stdout and
 //! stderr captured into capped in-memory pipes, no sockets or name lookups, no folders.
 
+use wasmtime::component::Linker;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::{Capability, PluginState, Prepare, StoreError};
 use crate::policy::{Access, PluginPolicy};
+
+/// Per-instance state of WASI: the context its policy allows.
+pub struct Wasi {
+    ctx: WasiCtx,
+}
+
+impl Capability for Wasi {
+    fn prepare(instance: &Prepare<'_>) -> Result<Self, StoreError> {
+        Ok(Self {
+            ctx: build_ctx(instance.policy, instance.output)?,
+        })
+    }
+
+    fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+        wasmtime_wasi::p2::add_to_linker_async(linker)
+    }
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.caps.wasi.ctx,
+            table: &mut self.table,
+        }
+    }
+}
 
 /// What the plugin wrote to stdout and stderr, kept by the host after the call.
 #[derive(Clone)]
@@ -48,7 +76,7 @@ pub struct FolderError {
     pub source: wasmtime::Error,
 }
 
-pub fn build_ctx(policy: &PluginPolicy, output: &CapturedOutput) -> Result<WasiCtx, FolderError> {
+fn build_ctx(policy: &PluginPolicy, output: &CapturedOutput) -> Result<WasiCtx, FolderError> {
     let mut builder = WasiCtxBuilder::new();
     // Must precede the preopens: each records the flag when added. Without it, file I/O
     // goes through tokio's blocking pool and is 10–30× slower.

@@ -1,14 +1,14 @@
 //! What every subcommand shares: the policy file, the sandbox, and how plugins are loaded.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Result;
 use wasmhost::plugin::Plugin;
 use wasmhost::policy::Policy;
 use wasmhost::policy::credentials::SecretSources;
-use wasmhost::sandbox::{Compiler, ComponentCache, Sandbox, SandboxOptions};
-use wasmhost::scripts::{SandboxedPython, ScriptHost};
+use wasmhost::runtime::{Compiler, ComponentCache};
+use wasmhost::sandbox::SandboxOptions;
+use wasmhost::scripts::{SandboxedPython, python_sandbox};
 use wasmhost::session::{HostEnv, SessionError};
 
 use super::logs;
@@ -28,15 +28,12 @@ pub fn from_flags(config: Option<&Path>, no_cache: bool, verbose: u8) -> Result<
     } else {
         ComponentCache::default_location()
     };
-    let sandbox = Sandbox::new(SandboxOptions {
+    // The runner component loads on first use, so a host without it works until a skill
+    // script needs sandboxed Python, and then says how to get it.
+    let options = SandboxOptions {
         cache,
         logs: logs::stderr_sink(verbose),
         progress: logs::stderr_progress(),
-        // The runner component loads on first use, so a host without it works until a
-        // skill script needs sandboxed Python, and then says how to get it.
-        scripts: Some(Arc::new(ScriptHost::new(SandboxedPython::new(
-            SandboxedPython::locate(),
-        )))),
         limits: policy.host,
         // A compile runs in a child process, so its deadline can stop it.
         compiler: std::env::current_exe()
@@ -46,7 +43,8 @@ pub fn from_flags(config: Option<&Path>, no_cache: bool, verbose: u8) -> Result<
             })
             .unwrap_or_default(),
         ..SandboxOptions::default()
-    })?;
+    };
+    let sandbox = python_sandbox(options, SandboxedPython::locate())?;
     Ok(HostEnv {
         policy,
         sandbox,

@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 use wasmhost::plugin::{ProviderInfo, ToolSpec, World};
 use wasmhost::policy::PluginPolicy;
-use wasmhost::sandbox::CacheOutcome;
+use wasmhost::runtime::CacheOutcome;
 
 use super::config::Environment;
 use super::terminal;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use wasmhost::bindings::LogLevel;
 use wasmhost::caps::host_api::{LogRecord, LogSink};
-use wasmhost::sandbox::{Progress, ProgressSink};
+use wasmhost::runtime::{Progress, ProgressSink};
 
 use super::terminal;
 

@@ -123,7 +123,7 @@ pub fn main() -> ExitCode {
                 return Ok(ExitCode::SUCCESS);
             }
             Command::Compile(args) => {
-                wasmhost::sandbox::compile_file(&args.input, &args.output, !args.unmetered)
+                wasmhost::runtime::compile_file(&args.input, &args.output, !args.unmetered)
                     .map_err(|e| anyhow::anyhow!("{e:#}"))?;
                 return Ok(ExitCode::SUCCESS);
             }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 use wasmhost::plugin;
-use wasmhost::sandbox::CacheOutcome;
+use wasmhost::runtime::CacheOutcome;
 use wasmhost::scripts::{RUNTIME_NAME, SandboxedPython};
 
 use super::config::Environment;

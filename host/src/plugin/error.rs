@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::sandbox::{BudgetExceeded, StoreError};
+use crate::caps::StoreError;
+use crate::runtime::BudgetExceeded;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {

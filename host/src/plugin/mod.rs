@@ -24,8 +24,10 @@ pub use provider::{ModelInfo, ProviderInfo, ProviderPlugin};
 pub use tool::{MAX_TOOL_NAME_CHARS, ToolError, ToolPlugin, ToolSpec, valid_tool_name};
 pub use world::{ApiVersion, BinaryKind, Detected, Shape, World, binary_kind};
 
+use crate::caps::PluginState;
 use crate::policy::PluginPolicy;
-use crate::sandbox::{CacheOutcome, Call, CallFailure, PluginState, Sandbox, budget};
+use crate::runtime::{CacheOutcome, Call, CallFailure, budget};
+use crate::sandbox::Sandbox;
 
 /// A component that passed every load-time check: it is a component, it implements one of
 /// our worlds at a supported version, and the host provides all of its imports.
@@ -135,7 +137,10 @@ impl Plugin {
 
     /// Runs `call` on a fresh instance's store under the plugin's limits. A fresh store per
     /// call means a trap or a runaway guest never poisons the next call.
-    pub(crate) async fn invoke<T: Send + 'static>(&self, call: Call<T>) -> Result<T, PluginError> {
+    pub(crate) async fn invoke<T: Send + 'static>(
+        &self,
+        call: Call<PluginState, T>,
+    ) -> Result<T, PluginError> {
         let store = self.new_store().await?;
         self.run_on(store, call).await.1
     }
@@ -143,7 +148,7 @@ impl Plugin {
     /// A store for one call, or a session of several on one instance (a streamed
     /// response), once the host admits another call (`[host] concurrent_calls`).
     pub(crate) async fn new_store(&self) -> Result<Store<PluginState>, PluginError> {
-        let slot = self.sandbox.admit().await;
+        let slot = self.sandbox.runtime().admit().await;
         let mut store = self.sandbox.new_store(&self.policy)?;
         store.data_mut().admit(slot);
         Ok(store)
@@ -154,7 +159,7 @@ impl Plugin {
     pub(crate) async fn run_on<T: Send + 'static>(
         &self,
         mut store: Store<PluginState>,
-        call: Call<T>,
+        call: Call<PluginState, T>,
     ) -> (Option<Store<PluginState>>, Result<T, PluginError>) {
         if let Err(e) = self.sandbox.rearm(&mut store, &self.policy) {
             return (Some(store), Err(PluginError::Store(e)));

@@ -10,7 +10,7 @@ use super::{Plugin, PluginError, World, convert};
 use crate::bindings::llm_types;
 use crate::bindings::provider::ProviderPluginPre;
 use crate::chat::{ChatRequest, ChatResponse, ProviderError, StreamAssembler, StreamEvent};
-use crate::sandbox::Limit;
+use crate::runtime::Limit;
 
 /// What a provider says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -62,7 +62,7 @@ impl From<llm_types::ProviderInfo> for ProviderInfo {
 
 pub struct ProviderPlugin {
     plugin: Plugin,
-    pre: ProviderPluginPre<crate::sandbox::PluginState>,
+    pre: ProviderPluginPre<crate::caps::PluginState>,
 }
 
 impl ProviderPlugin {

@@ -70,7 +70,7 @@ impl From<WitToolError> for ToolError {
 
 pub struct ToolPlugin {
     plugin: Plugin,
-    pre: ToolPluginPre<crate::sandbox::PluginState>,
+    pre: ToolPluginPre<crate::caps::PluginState>,
 }
 
 impl ToolPlugin {

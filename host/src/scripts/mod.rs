@@ -14,12 +14,14 @@ mod native;
 mod resolve;
 mod sandboxed;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::BoxFuture;
 pub use crate::caps::script_bridge::{ScriptFailure, ScriptJob, ScriptRun, ScriptRunner};
 use crate::policy::{PluginPolicy, PythonMode};
-use crate::sandbox::Sandbox;
+use crate::runtime::Runtime;
+use crate::sandbox::{Sandbox, SandboxError, SandboxOptions};
 
 pub use resolve::{ResolvedJob, ScriptSource};
 pub use sandboxed::{PYTHON_RUNNER_ENV, RUNTIME_NAME, SandboxedPython};
@@ -37,15 +39,26 @@ impl ScriptHost {
     }
 }
 
+/// A sandbox whose plugins can run skills' Python: sandboxed mode runs the CPython
+/// component at `python` (see [`SandboxedPython::locate`]; `None` answers `unavailable`)
+/// in a sandbox of its own on the same runtime, so scripts share the runtime's engine,
+/// cache, memory pool and limits, and link no `script-bridge` of their own.
+pub fn python_sandbox(
+    options: SandboxOptions,
+    python: Option<PathBuf>,
+) -> Result<Arc<Sandbox>, SandboxError> {
+    let (runtime, logs, _) = options.split();
+    let runtime = Runtime::new(runtime)?;
+    let scripts = Sandbox::on(runtime.clone(), logs.clone(), None)?;
+    let host = ScriptHost::new(SandboxedPython::new(python, scripts));
+    Sandbox::on(runtime, logs, Some(Arc::new(host)))
+}
+
 impl ScriptRunner for ScriptHost {
-    fn prepare<'a>(
-        &'a self,
-        sandbox: &'a Arc<Sandbox>,
-        policy: &'a PluginPolicy,
-    ) -> BoxFuture<'a, Result<(), ScriptFailure>> {
+    fn prepare<'a>(&'a self, policy: &'a PluginPolicy) -> BoxFuture<'a, Result<(), ScriptFailure>> {
         Box::pin(async move {
             match policy.python.mode {
-                PythonMode::Sandboxed => self.sandboxed.prepare(sandbox).await,
+                PythonMode::Sandboxed => self.sandboxed.prepare().await,
                 PythonMode::Native => Ok(()),
             }
         })
@@ -53,14 +66,13 @@ impl ScriptRunner for ScriptHost {
 
     fn run<'a>(
         &'a self,
-        sandbox: &'a Arc<Sandbox>,
         policy: &'a PluginPolicy,
         job: ScriptJob,
     ) -> BoxFuture<'a, Result<ScriptRun, ScriptFailure>> {
         Box::pin(async move {
             let resolved = resolve::resolve(policy, job)?;
             match policy.python.mode {
-                PythonMode::Sandboxed => self.sandboxed.run(sandbox, policy, &resolved).await,
+                PythonMode::Sandboxed => self.sandboxed.run(policy, &resolved).await,
                 PythonMode::Native => native::run(policy, &resolved).await,
             }
         })

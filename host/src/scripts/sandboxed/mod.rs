@@ -17,12 +17,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::OnceCell;
-use wasmtime::Engine;
 
 use self::bindings::{PythonRunnerPre, RunRequest, Source};
 use super::{ResolvedJob, ScriptFailure, ScriptRun, ScriptSource};
+use crate::caps::PluginState;
+use crate::caps::StoreError;
 use crate::policy::{Access, FolderGrant, PluginPolicy};
-use crate::sandbox::{Sandbox, budget};
+use crate::runtime::budget;
+use crate::sandbox::Sandbox;
 
 /// Overrides where the Python runner component is looked for.
 pub const PYTHON_RUNNER_ENV: &str = "WASMHOST_PYTHON_RUNNER";
@@ -45,21 +47,18 @@ const RUNNER_FILE: &str = "runtimes/python.wasm";
 
 pub struct SandboxedPython {
     component: Option<PathBuf>,
-    loaded: OnceCell<Runner>,
-}
-
-/// The compiled runner, ready to instantiate.
-struct Runner {
-    engine: Engine,
-    pre: PythonRunnerPre<crate::sandbox::PluginState>,
+    /// Where scripts run: a sandbox with no script runner of its own.
+    sandbox: Arc<Sandbox>,
+    loaded: OnceCell<PythonRunnerPre<PluginState>>,
 }
 
 impl SandboxedPython {
-    /// Runs the component at `component` (see [`SandboxedPython::locate`]); `None` makes
-    /// every run answer `unavailable`. The component is loaded on first use.
-    pub fn new(component: Option<PathBuf>) -> Self {
+    /// Runs the component at `component` (see [`SandboxedPython::locate`]) in `sandbox`;
+    /// `None` makes every run answer `unavailable`. The component is loaded on first use.
+    pub fn new(component: Option<PathBuf>, sandbox: Arc<Sandbox>) -> Self {
         Self {
             component,
+            sandbox,
             loaded: OnceCell::new(),
         }
     }
@@ -78,29 +77,20 @@ impl SandboxedPython {
             .find(|candidate| candidate.is_file())
     }
 
-    /// Loads (the first time: compiles) the runner for `sandbox`'s engine, so that a run
-    /// that follows starts at once.
-    pub async fn prepare(&self, sandbox: &Arc<Sandbox>) -> Result<(), ScriptFailure> {
-        self.loaded.get_or_try_init(|| self.load(sandbox)).await?;
+    /// Loads (the first time: compiles) the runner, so that a run that follows starts at
+    /// once.
+    pub async fn prepare(&self) -> Result<(), ScriptFailure> {
+        self.loaded.get_or_try_init(|| self.load()).await?;
         Ok(())
     }
 
     pub async fn run(
         &self,
-        sandbox: &Arc<Sandbox>,
         policy: &PluginPolicy,
         job: &ResolvedJob,
     ) -> Result<ScriptRun, ScriptFailure> {
-        let one_off;
-        let runner = match self.loaded.get_or_try_init(|| self.load(sandbox)).await? {
-            // The runner is tied to the engine that compiled it; another sandbox (tests,
-            // benchmarks) gets its own, uncached.
-            runner if Engine::same(&runner.engine, sandbox.engine()) => runner,
-            _ => {
-                one_off = self.load(sandbox).await?;
-                &one_off
-            }
-        };
+        let pre = self.loaded.get_or_try_init(|| self.load()).await?.clone();
+        let sandbox = &self.sandbox;
         let scratch = tempfile::Builder::new()
             .prefix("wasmhost-scratch-")
             .tempdir()
@@ -125,14 +115,14 @@ impl SandboxedPython {
             scratch.path(),
             dev.path(),
         ));
-        let unavailable = |e: crate::sandbox::StoreError| {
+        let unavailable = |e: StoreError| {
             ScriptFailure::Unavailable(format!("cannot set up the sandboxed Python: {e}"))
         };
         let mut store = sandbox.new_store(&grants).map_err(unavailable)?;
         sandbox.rearm(&mut store, &grants).map_err(unavailable)?;
         // Kept outside the store: a run stopped at its deadline leaves the store behind,
         // and its output so far is still the script's.
-        let output = store.data().output.clone();
+        let output = store.data().output().clone();
         let request = RunRequest {
             source: match &job.source {
                 ScriptSource::Code(code) => Source::Code(code.clone()),
@@ -143,7 +133,6 @@ impl SandboxedPython {
             max_output_bytes: u64::try_from(grants.limits.output_bytes).unwrap_or(u64::MAX),
         };
         let started = Instant::now();
-        let pre = runner.pre.clone();
         let (_store, result) = budget::run(
             store,
             &grants.name,
@@ -160,7 +149,8 @@ impl SandboxedPython {
         outcome::describe(result, &output, &grants, duration)
     }
 
-    async fn load(&self, sandbox: &Arc<Sandbox>) -> Result<Runner, ScriptFailure> {
+    async fn load(&self) -> Result<PythonRunnerPre<PluginState>, ScriptFailure> {
+        let sandbox = &self.sandbox;
         let Some(path) = self.component.clone() else {
             return Err(not_installed(None));
         };
@@ -181,15 +171,11 @@ impl SandboxedPython {
             .await
             .map_err(|e| cannot_load(e.to_string()))?;
         let (component, _cache) = compiled.map_err(|e| cannot_load(format!("{e:#}")))?;
-        let pre = sandbox
+        sandbox
             .linker()
             .instantiate_pre(&component)
             .and_then(PythonRunnerPre::new)
-            .map_err(|e| cannot_load(format!("{e:#}")))?;
-        Ok(Runner {
-            engine: sandbox.engine().clone(),
-            pre,
-        })
+            .map_err(|e| cannot_load(format!("{e:#}")))
     }
 }
 
@@ -270,12 +256,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_runner_is_unavailable_with_the_fix() {
-        let python = SandboxedPython::new(Some("/nonexistent/python.wasm".into()));
         let sandbox = Sandbox::new(crate::sandbox::SandboxOptions {
-            cache: crate::sandbox::ComponentCache::disabled(),
+            cache: crate::runtime::ComponentCache::disabled(),
             ..Default::default()
         })
         .expect("sandbox");
+        let python = SandboxedPython::new(Some("/nonexistent/python.wasm".into()), sandbox);
         let job = ResolvedJob {
             skill: "demo".into(),
             skill_dir: std::env::temp_dir(),
@@ -284,7 +270,7 @@ mod tests {
             stdin: None,
         };
         let failure = python
-            .run(&sandbox, &PluginPolicy::deny_all("skills"), &job)
+            .run(&PluginPolicy::deny_all("skills"), &job)
             .await
             .expect_err("no runner");
         let ScriptFailure::Unavailable(message) = failure else {

@@ -19,7 +19,7 @@ use super::bindings::RunOutput;
 use super::{ScriptFailure, ScriptRun};
 use crate::caps::wasi::CapturedOutput;
 use crate::policy::PluginPolicy;
-use crate::sandbox::{CallFailure, Limit};
+use crate::runtime::{CallFailure, Limit};
 
 /// The exit code of a script stopped by the host (a limit, or a crash of the
 /// interpreter): never one a script can give itself, since exit statuses are 0–255.

@@ -1,5 +1,7 @@
-//! The sandbox: one wasmtime engine, one linker offering exactly the host's imports, the
-//! compiled-component cache, and per-call stores built from a plugin's policy.
+//! The runtime: one wasmtime engine with its pooling allocator and epoch ticker, the
+//! compiled-component cache and the compile limits, the memory all live calls share, the
+//! admission of calls, and the per-call budget. It knows no capability: stores hold
+//! whatever data the layer above gives them, as long as it implements [`CallData`].
 
 pub mod budget;
 pub mod cache;
@@ -7,26 +9,47 @@ mod clock;
 mod compile;
 pub mod engine;
 pub mod precheck;
-pub mod state;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::Component;
 use wasmtime::{Engine, Store};
 
-pub use budget::{BudgetExceeded, Call, CallClock, CallFailure, HostWork, Limit, MemoryPool};
+pub use budget::{
+    BudgetExceeded, Call, CallFailure, Limit, LimiterFlags, MemoryLimiter, MemoryPool,
+};
 pub use cache::{CacheOutcome, ComponentCache};
+pub use clock::{CallClock, HostWork};
 pub use compile::{CompileError, Compiler, compile_file};
-pub use state::PluginState;
 
-use crate::bindings;
-use crate::caps::host_api::{HostApi, LogSink, discard_logs};
-use crate::caps::script_bridge::ScriptBridge;
-use crate::caps::script_bridge::ScriptRunner;
-use crate::caps::wasi::FolderError;
-use crate::policy::{HostLimits, PluginPolicy};
+use crate::policy::{HostLimits, Limits};
+
+/// What the runtime needs of a store's data to run calls under a budget: the call's
+/// clock, the memory limiter, and a chance for the capabilities to explain a failure in
+/// their own terms (a full resource table, a guest's `exit`).
+pub trait CallData: Send + 'static {
+    /// The wall clock of the call in progress.
+    fn clock(&self) -> &Arc<CallClock>;
+
+    fn limiter(&self) -> &MemoryLimiter;
+
+    fn limiter_mut(&mut self) -> &mut MemoryLimiter;
+
+    /// Names a failure the runtime's own limits (fuel, time, stack, memory) did not
+    /// explain, or `None` to report it as a trap.
+    fn explain(&self, error: &wasmtime::Error, limits: &Limits) -> Option<Explained>;
+}
+
+/// A failure a capability recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Explained {
+    /// The call crossed a limit the capability enforces.
+    Limit(Limit),
+    /// The guest called `exit` with this code.
+    Exited(i32),
+}
 
 /// Long host work a frontend may want to show while it happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,32 +68,25 @@ pub fn no_progress() -> ProgressSink {
     Arc::new(|_| {})
 }
 
-/// Options for building a [`Sandbox`].
-pub struct SandboxOptions {
+/// Options for building a [`Runtime`].
+pub struct RuntimeOptions {
     pub cache: ComponentCache,
-    pub logs: LogSink,
     /// Told of long work (compiles) as it starts and ends.
     pub progress: ProgressSink,
-    /// Runs Python for the `script-bridge` import; `None` answers `unavailable`.
-    pub scripts: Option<Arc<dyn ScriptRunner>>,
-    /// Limits of the host as a whole: the memory all live calls share, what a component
-    /// may ask of the compiler.
+    /// Limits of the host as a whole: the memory all live calls share, how many run at
+    /// once, what a component may ask of the compiler.
     pub limits: HostLimits,
     /// Where components are compiled (a child process lets the compile deadline kill).
     pub compiler: Compiler,
     /// Runs guests with no fuel and no deadline: only for measuring what metering costs.
-    /// Never set this for plugins you do not trust.
-    #[doc(hidden)]
     pub unmetered_for_benchmarks: bool,
 }
 
-impl Default for SandboxOptions {
+impl Default for RuntimeOptions {
     fn default() -> Self {
         Self {
             cache: ComponentCache::default_location(),
-            logs: discard_logs(),
             progress: no_progress(),
-            scripts: None,
             limits: HostLimits::default(),
             compiler: Compiler::default(),
             unmetered_for_benchmarks: false,
@@ -78,22 +94,19 @@ impl Default for SandboxOptions {
     }
 }
 
-/// Why the sandbox could not start.
+/// Why the runtime could not start.
 #[derive(Debug, thiserror::Error)]
-pub enum SandboxError {
+pub enum RuntimeError {
     #[error("cannot configure the WebAssembly engine: {0:#}")]
     Engine(wasmtime::Error),
     #[error("cannot start the epoch ticker thread: {0}")]
     Ticker(std::io::Error),
 }
 
-pub struct Sandbox {
+pub struct Runtime {
     engine: Engine,
-    linker: Linker<PluginState>,
     cache: ComponentCache,
-    logs: LogSink,
     progress: ProgressSink,
-    scripts: Option<Arc<dyn ScriptRunner>>,
     limits: HostLimits,
     compiler: Compiler,
     memory: Arc<MemoryPool>,
@@ -104,26 +117,22 @@ pub struct Sandbox {
     _ticker: Option<engine::EpochTicker>,
 }
 
-impl Sandbox {
-    pub fn new(options: SandboxOptions) -> Result<Arc<Self>, SandboxError> {
+impl Runtime {
+    pub fn new(options: RuntimeOptions) -> Result<Arc<Self>, RuntimeError> {
         let metered = !options.unmetered_for_benchmarks;
         // Every admitted call may run one script of its own: twice the slots.
         let calls = options.limits.concurrent_calls.max(1);
         let instances = u32::try_from(calls.saturating_mul(2)).unwrap_or(u32::MAX);
-        let engine = engine::build_engine(metered, instances).map_err(SandboxError::Engine)?;
-        let linker = host_linker(&engine).map_err(SandboxError::Engine)?;
+        let engine = engine::build_engine(metered, instances).map_err(RuntimeError::Engine)?;
         let ticker = if metered {
-            Some(engine::EpochTicker::start(&engine).map_err(SandboxError::Ticker)?)
+            Some(engine::EpochTicker::start(&engine).map_err(RuntimeError::Ticker)?)
         } else {
             None
         };
         Ok(Arc::new(Self {
             engine,
-            linker,
             cache: options.cache,
-            logs: options.logs,
             progress: options.progress,
-            scripts: options.scripts,
             memory: Arc::new(MemoryPool::new(options.limits.total_memory_bytes)),
             calls: Arc::new(Semaphore::new(calls)),
             limits: options.limits,
@@ -137,19 +146,18 @@ impl Sandbox {
         &self.engine
     }
 
-    pub fn linker(&self) -> &Linker<PluginState> {
-        &self.linker
+    pub fn limits(&self) -> &HostLimits {
+        &self.limits
     }
 
     /// The memory all live instances share.
-    pub fn memory(&self) -> &MemoryPool {
+    pub fn memory(&self) -> &Arc<MemoryPool> {
         &self.memory
     }
 
-    /// Waits for one of the `[host] concurrent_calls` slots; the call holds it as long as
-    /// its store lives ([`PluginState::admit`]).
+    /// Waits for one of the `[host] concurrent_calls` slots; the call keeps it as long as
+    /// it holds the permit (its store does).
     pub async fn admit(&self) -> OwnedSemaphorePermit {
-        // The semaphore is never closed.
         match self.calls.clone().acquire_owned().await {
             Ok(permit) => permit,
             Err(_) => unreachable!("the call semaphore is never closed"),
@@ -186,77 +194,23 @@ impl Sandbox {
         })
     }
 
-    /// A fresh store for one call (or one streamed response) of a plugin; `rearm` gives it
-    /// its budget before each call.
-    pub fn new_store(
-        self: &Arc<Self>,
-        policy: &Arc<PluginPolicy>,
-    ) -> Result<Store<PluginState>, StoreError> {
-        // Host work for a call (the first compile of the Python runtime) may stop its clock
-        // for as long as a compile may take.
-        let clock = Arc::new(CallClock::new(self.limits.compile.timeout));
-        let scripts = ScriptBridge::new(
-            self.scripts.clone(),
-            Arc::downgrade(self),
-            policy.clone(),
-            clock.clone(),
-        );
-        let state = PluginState::new(
-            policy,
-            self.logs.clone(),
-            scripts,
-            self.memory.clone(),
-            clock,
-        )?;
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limiter);
-        Ok(store)
+    /// A store for `data`, its memory growth refused past the data's limiter.
+    pub fn store<S: CallData>(&self, data: S) -> Store<S> {
+        let mut store = Store::new(&self.engine, data);
+        store.limiter(|data| data.limiter_mut());
+        store
     }
 
     /// Gives `store` a fresh fuel budget and deadline before a call.
-    pub fn rearm(
+    pub fn rearm<S: CallData>(
         &self,
-        store: &mut Store<PluginState>,
-        policy: &PluginPolicy,
-    ) -> Result<(), StoreError> {
+        store: &mut Store<S>,
+        limits: &Limits,
+    ) -> wasmtime::Result<()> {
         if !self.metered {
-            store.data().clock.arm(policy.limits.timeout);
+            store.data().clock().arm(limits.timeout);
             return Ok(());
         }
-        budget::rearm(store, &policy.limits).map_err(|source| StoreError::Limits {
-            plugin: policy.name.clone(),
-            source,
-        })
+        budget::rearm(store, limits)
     }
-}
-
-/// Why a plugin's store could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error(transparent)]
-    Folder(#[from] FolderError),
-    #[error("cannot set the limits of plugin `{plugin}`: {source:#}")]
-    Limits {
-        plugin: String,
-        source: wasmtime::Error,
-    },
-}
-
-/// The imports every plugin may link against. Whether a plugin may *use* one (a folder, a
-/// host) is decided per instance by its policy, not here: linking everything keeps the
-/// linker shared, and an unused import costs nothing.
-fn host_linker(engine: &Engine) -> wasmtime::Result<Linker<PluginState>> {
-    let mut linker = Linker::<PluginState>::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    crate::caps::fs_guard::add_to_linker(&mut linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    bindings::provider::wasmhost::plugin::host::add_to_linker::<_, HasSelf<HostApi>>(
-        &mut linker,
-        |state| &mut state.host,
-    )?;
-    bindings::tool::wasmhost::plugin::script_bridge::add_to_linker::<_, HasSelf<ScriptBridge>>(
-        &mut linker,
-        |state| &mut state.scripts,
-    )?;
-    Ok(linker)
 }

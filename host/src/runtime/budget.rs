@@ -10,13 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use wasmtime::component::ResourceTableError;
 use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline};
-use wasmtime_wasi_http::FieldMapError;
 
-pub use super::clock::{CallClock, HostWork};
 use super::engine::EPOCH_TICK;
-use super::state::PluginState;
+use super::{CallData, Explained};
 use crate::BoxFuture;
 use crate::policy::Limits;
 
@@ -259,9 +256,9 @@ impl ResourceLimiter for MemoryLimiter {
 /// Sets fuel and a deadline that traps once the call's clock (armed by [`run`]) has run
 /// out; called for every call, so a store that serves several calls (a stream) gets a
 /// fresh budget each time.
-pub fn rearm(store: &mut Store<PluginState>, limits: &Limits) -> wasmtime::Result<()> {
+pub fn rearm<S: CallData>(store: &mut Store<S>, limits: &Limits) -> wasmtime::Result<()> {
     store.set_fuel(limits.fuel)?;
-    let clock = store.data().clock.clone();
+    let clock = store.data().clock().clone();
     clock.arm(limits.timeout);
     // The callback runs each tick: it yields to the executor (so the surrounding timer
     // and other tasks can run) until the deadline, then interrupts.
@@ -277,9 +274,8 @@ pub fn rearm(store: &mut Store<PluginState>, limits: &Limits) -> wasmtime::Resul
 }
 
 /// One call into a store: given the store, returns the call's future.
-pub type Call<T> = Box<
-    dyn for<'a> FnOnce(&'a mut Store<PluginState>) -> BoxFuture<'a, wasmtime::Result<T>> + Send,
->;
+pub type Call<S, T> =
+    Box<dyn for<'a> FnOnce(&'a mut Store<S>) -> BoxFuture<'a, wasmtime::Result<T>> + Send>;
 
 /// Runs one call under `limits.timeout` and turns a failure into the limit it crossed,
 /// when it crossed one. Returns the store for further calls, unless the call was stopped
@@ -289,18 +285,18 @@ pub type Call<T> = Box<
 /// a host import that blocks its thread (a read that never returns) stops only that task,
 /// and the caller gets its answer at the deadline. The stuck task is aborted and its store
 /// dropped when the blocking call returns.
-pub async fn run<T: Send + 'static>(
-    mut store: Store<PluginState>,
+pub async fn run<S: CallData, T: Send + 'static>(
+    mut store: Store<S>,
     plugin: &str,
     limits: &Limits,
-    call: Call<T>,
-) -> (Option<Store<PluginState>>, Result<T, CallFailure>) {
+    call: Call<S, T>,
+) -> (Option<Store<S>>, Result<T, CallFailure>) {
     // A little grace so a guest-side interrupt (more precise, keeps the trap context) wins
     // the race when the guest is running code; the timeout catches waits in host imports.
     let grace = EPOCH_TICK * 2;
-    let flags = store.data().limiter.flags.clone();
-    let pool_max = store.data().limiter.pool.max_bytes();
-    let clock = store.data().clock.clone();
+    let flags = store.data().limiter().flags.clone();
+    let pool_max = store.data().limiter().pool.max_bytes();
+    let clock = store.data().clock().clone();
     let mut task = tokio::spawn(async move {
         let result = call(&mut store).await;
         (store, result)
@@ -350,9 +346,9 @@ pub async fn run<T: Send + 'static>(
     (Some(store), Err(failure))
 }
 
-fn classify(
+fn classify<S: CallData>(
     error: wasmtime::Error,
-    store: &Store<PluginState>,
+    store: &Store<S>,
     limits: &Limits,
     flags: &LimiterFlags,
     pool_max: u64,
@@ -374,28 +370,11 @@ fn classify(
     if flags.host_memory.load(Ordering::Relaxed) {
         return exceeded(Limit::HostMemory(pool_max));
     }
-    if error.chain().any(|e| {
-        matches!(
-            e.downcast_ref::<ResourceTableError>(),
-            Some(ResourceTableError::Full)
-        )
-    }) {
-        return exceeded(Limit::HostResources(limits.host_resources));
-    }
-    if error.chain().any(|e| {
-        matches!(
-            e.downcast_ref::<FieldMapError>(),
-            Some(FieldMapError::TotalSizeTooBig | FieldMapError::TooManyFields)
-        )
-    }) {
-        return exceeded(Limit::HeaderSet(crate::policy::HTTP_FIELDS_BYTES));
-    }
-    // A guest whose write to a full stdout/stderr failed usually panics on it.
-    if !store.data().output.full_streams().is_empty() {
-        return exceeded(Limit::Output(limits.output_bytes));
-    }
-    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-        return CallFailure::Exited(exit.0);
+    // What a capability limits (resources, headers, output) or does (`exit`) it explains.
+    match store.data().explain(&error, limits) {
+        Some(Explained::Limit(limit)) => return exceeded(limit),
+        Some(Explained::Exited(code)) => return CallFailure::Exited(code),
+        None => {}
     }
     CallFailure::Trap(error)
 }
@@ -435,6 +414,37 @@ pub enum CallFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::CallClock;
+
+    /// Store data with nothing but what the runtime needs.
+    struct Bare {
+        clock: Arc<CallClock>,
+        limiter: MemoryLimiter,
+    }
+
+    impl Bare {
+        fn new(clock: Arc<CallClock>) -> Self {
+            Self {
+                clock,
+                limiter: MemoryLimiter::new(1 << 30, Arc::new(MemoryPool::new(1 << 30))),
+            }
+        }
+    }
+
+    impl CallData for Bare {
+        fn clock(&self) -> &Arc<CallClock> {
+            &self.clock
+        }
+        fn limiter(&self) -> &MemoryLimiter {
+            &self.limiter
+        }
+        fn limiter_mut(&mut self) -> &mut MemoryLimiter {
+            &mut self.limiter
+        }
+        fn explain(&self, _: &wasmtime::Error, _: &Limits) -> Option<Explained> {
+            None
+        }
+    }
 
     #[test]
     fn the_clock_stands_still_during_host_work_within_its_allowance() {
@@ -475,7 +485,7 @@ mod tests {
     async fn a_call_paused_past_its_timeout_is_not_stopped() {
         let engine = wasmtime::Engine::default();
         let clock = Arc::new(CallClock::new(Duration::from_secs(5)));
-        let state = PluginState::for_tests(clock.clone());
+        let state = Bare::new(clock.clone());
         let mut store = Store::new(&engine, state);
         let limits = Limits {
             timeout: Duration::from_millis(50),
@@ -498,7 +508,7 @@ mod tests {
         .await;
         assert_eq!(result.ok(), Some(7));
         // Without a pause the same wait is stopped at the deadline.
-        store = Store::new(&engine, PluginState::for_tests(clock.clone()));
+        store = Store::new(&engine, Bare::new(clock.clone()));
         clock.arm(limits.timeout);
         let (_store, result) = run(
             store,
