@@ -5,14 +5,18 @@
 //! message to the [`Transcript`] the moment it exists, so a crash loses nothing.
 
 mod events;
+#[cfg(test)]
+mod fakes;
 mod record;
 mod retry;
+mod task;
 mod transcript;
 mod turn;
 
 pub use events::AgentEvent;
 pub use record::{CASSETTE_VERSION, Cassette, RecordError, RecordingProvider};
 pub use retry::RetryPolicy;
+pub use task::{AgentTask, Submission, Submitter, TaskEnded, TaskEvent, TaskFailed};
 pub use tokio_util::sync::CancellationToken;
 pub use transcript::{Resumed, Transcript, TranscriptError};
 pub use turn::{Agent, AgentConfig, AgentError, CANCELLED_RESULT, Outcome};

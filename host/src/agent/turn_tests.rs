@@ -1,116 +1,8 @@
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use super::*;
-use crate::BoxFuture;
-use crate::agent::EventCallback;
-use crate::chat::{FinishReason, Role, ToolErrorKind, ToolSpec};
-
-/// Answers with the next of its scripted results; counts calls.
-struct Scripted {
-    replies: Mutex<Vec<Result<ChatResponse, ProviderError>>>,
-    calls: AtomicUsize,
-    /// Streams one text delta, then waits this long before answering.
-    stall: Option<Duration>,
-}
-
-impl Scripted {
-    fn new(replies: Vec<Result<ChatResponse, ProviderError>>) -> Self {
-        Self {
-            replies: Mutex::new(replies),
-            calls: AtomicUsize::new(0),
-            stall: None,
-        }
-    }
-}
-
-fn answer(message: Message) -> ChatResponse {
-    let finish_reason = if message.tool_calls.is_empty() {
-        FinishReason::Stop
-    } else {
-        FinishReason::ToolCalls
-    };
-    ChatResponse {
-        message,
-        finish_reason,
-        usage: None,
-        model: "m".into(),
-    }
-}
-
-impl ChatProvider for Scripted {
-    fn name(&self) -> &str {
-        "scripted"
-    }
-
-    fn respond<'a>(
-        &'a self,
-        _request: &'a ChatRequest,
-        on_event: Option<EventCallback<'a>>,
-    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        Box::pin(async move {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            if let Some(stall) = self.stall {
-                if let Some(on_event) = on_event {
-                    on_event(&StreamEvent::TextDelta("partial".into()));
-                }
-                tokio::time::sleep(stall).await;
-            }
-            let mut replies = self.replies.lock().expect("lock");
-            if replies.is_empty() {
-                return Ok(answer(Message::text(Role::Assistant, "done")));
-            }
-            replies.remove(0)
-        })
-    }
-}
-
-/// Tools that take a moment and record how many ran at once.
-#[derive(Default)]
-struct Slow {
-    running: AtomicUsize,
-    most: AtomicUsize,
-    specs: Vec<ToolSpec>,
-}
-
-impl ToolBox for Slow {
-    fn specs(&self) -> &[ToolSpec] {
-        &self.specs
-    }
-
-    fn call<'a>(
-        &'a self,
-        name: &'a str,
-        _arguments: &'a str,
-    ) -> BoxFuture<'a, Result<String, crate::chat::ToolFailure>> {
-        Box::pin(async move {
-            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-            self.most.fetch_max(now, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            self.running.fetch_sub(1, Ordering::SeqCst);
-            Ok(format!("{name} ok"))
-        })
-    }
-}
-
-fn calls(n: usize) -> Message {
-    let mut m = Message::text(Role::Assistant, "");
-    m.content.clear();
-    m.tool_calls = (0..n)
-        .map(|i| ToolCall {
-            id: format!("c{i}"),
-            name: format!("t{i}"),
-            arguments: "{}".into(),
-        })
-        .collect();
-    m
-}
-
-fn conversation() -> Transcript {
-    let mut t = Transcript::in_memory();
-    t.push(Message::text(Role::User, "go")).expect("push");
-    t
-}
+use crate::agent::fakes::{Mixed, Scripted, Slow, answer, calls, conversation};
+use crate::chat::{FinishReason, Role, ToolErrorKind};
 
 #[tokio::test]
 async fn parallel_tool_calls_are_capped_and_answered_in_order() {
@@ -247,30 +139,6 @@ async fn an_empty_or_cut_answer_is_said_once_with_its_reason() {
             event,
             AgentEvent::Message { finish_reason: f, .. } if *f == finish_reason
         )));
-    }
-}
-
-/// A fast tool `quick` and a tool `slow` that takes longer than any test waits.
-struct Mixed {
-    specs: Vec<ToolSpec>,
-}
-
-impl ToolBox for Mixed {
-    fn specs(&self) -> &[ToolSpec] {
-        &self.specs
-    }
-
-    fn call<'a>(
-        &'a self,
-        name: &'a str,
-        _arguments: &'a str,
-    ) -> BoxFuture<'a, Result<String, crate::chat::ToolFailure>> {
-        Box::pin(async move {
-            if name == "slow" {
-                tokio::time::sleep(Duration::from_secs(30)).await;
-            }
-            Ok(format!("{name} done"))
-        })
     }
 }
 

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use rustyline::error::ReadlineError;
-use wasmhost::agent::CancellationToken;
 
 use super::config::Environment;
 use super::render::Renderer;
@@ -18,7 +17,9 @@ pub struct ChatArgs {
 }
 
 pub async fn run(env: &Environment, args: ChatArgs) -> Result<ExitCode> {
-    let mut session = session::open(env, &args.session).await?;
+    let session = session::open(env, &args.session).await?;
+    let transcript_path = session.transcript_path.clone();
+    let mut task = session.spawn();
     let mut renderer = Renderer::new(args.session.json);
     let history = directories::ProjectDirs::from("", "", "wasmhost")
         .map(|d| d.data_dir().join("chat-history.txt"));
@@ -29,7 +30,7 @@ pub async fn run(env: &Environment, args: ChatArgs) -> Result<ExitCode> {
     eprintln!(
         "chatting with {} (transcript: {}); /exit or Ctrl+D to leave",
         args.session.plugin,
-        session.transcript_path.display()
+        transcript_path.display()
     );
     let mut images = args.session.images.clone();
     loop {
@@ -55,24 +56,13 @@ pub async fn run(env: &Environment, args: ChatArgs) -> Result<ExitCode> {
         }
         let _ = editor.add_history_entry(prompt);
         // Images given on the command line go with the first prompt only.
-        session
-            .transcript
-            .push(user_message(prompt, &std::mem::take(&mut images))?)?;
-        let mut show = |e| renderer.show(e);
+        let message = user_message(prompt, &std::mem::take(&mut images))?;
         // Ctrl+C interrupts the turn, which then ends on its own with every tool call
-        // answered, so the next prompt goes on from a valid conversation.
-        let interrupt = CancellationToken::new();
-        let turn = session
-            .agent
-            .run_until(&mut session.transcript, &mut show, &interrupt);
-        let mut turn = std::pin::pin!(turn);
-        loop {
-            tokio::select! {
-                _ = &mut turn => break,
-                _ = tokio::signal::ctrl_c() => interrupt.cancel(),
-            }
-        }
+        // answered, so the next prompt goes on from a valid conversation. A failed turn
+        // was shown as an error event; the next prompt may go better.
+        let _outcome = session::turn(&mut task, message, &mut renderer).await?;
     }
+    task.shutdown().await?;
     if let Some(path) = &history {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);

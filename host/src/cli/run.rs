@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use wasmhost::agent::{CancellationToken, Outcome};
+use wasmhost::agent::Outcome;
 
 use super::config::Environment;
 use super::render::Renderer;
@@ -18,26 +18,16 @@ pub struct RunArgs {
 }
 
 pub async fn run(env: &Environment, args: RunArgs) -> Result<ExitCode> {
-    let mut session = session::open(env, &args.session).await?;
-    session
-        .transcript
-        .push(user_message(&args.prompt, &args.session.images)?)?;
+    let session = session::open(env, &args.session).await?;
+    let message = user_message(&args.prompt, &args.session.images)?;
+    let path = session.transcript_path.clone();
+    let mut task = session.spawn();
     let mut renderer = Renderer::new(args.session.json);
-    let mut show = |e| renderer.show(e);
     // SIGINT (Ctrl+C) interrupts the run, which ends with every tool call answered, so
     // `--resume` goes on from the transcript.
-    let interrupt = CancellationToken::new();
-    let run = session
-        .agent
-        .run_until(&mut session.transcript, &mut show, &interrupt);
-    let mut run = std::pin::pin!(run);
-    let outcome = loop {
-        tokio::select! {
-            outcome = &mut run => break outcome,
-            _ = tokio::signal::ctrl_c() => interrupt.cancel(),
-        }
-    };
-    let path = session.transcript_path.display();
+    let outcome = session::turn(&mut task, message, &mut renderer).await?;
+    task.shutdown().await?;
+    let path = path.display();
     Ok(match outcome {
         Ok(Outcome::Answered { .. }) => {
             if !args.session.json {

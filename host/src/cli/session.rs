@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use wasmhost::agent::RetryPolicy;
+use wasmhost::agent::{AgentError, AgentTask, Outcome, RetryPolicy, Submission, TaskEvent};
 use wasmhost::chat::Message;
 use wasmhost::session::{self, Session, SessionSpec};
 
 use super::UsageError;
 use super::config::{Environment, cli_error};
+use super::render::Renderer;
 
 /// What both `run` and `chat` take.
 #[derive(Debug, clap::Args)]
@@ -129,4 +130,27 @@ pub async fn open(env: &Environment, args: &SessionArgs) -> Result<Session> {
 /// The user's message: the prompt and any `--image` files.
 pub fn user_message(prompt: &str, images: &[PathBuf]) -> Result<Message> {
     session::user_message(prompt, images).map_err(cli_error)
+}
+
+/// Sends `message` to the conversation and shows its events until the turn ends; Ctrl+C
+/// (SIGINT) interrupts it, and it then ends on its own with every tool call answered.
+pub async fn turn(
+    task: &mut AgentTask,
+    message: Message,
+    renderer: &mut Renderer,
+) -> Result<Result<Outcome, AgentError>> {
+    task.submit(Submission::UserTurn(message))?;
+    loop {
+        tokio::select! {
+            event = task.next_event() => match event {
+                Some(TaskEvent::Agent(event)) => renderer.show(event),
+                Some(TaskEvent::TurnEnded { outcome, .. }) => return Ok(outcome),
+                Some(TaskEvent::TurnStarted { .. } | TaskEvent::TurnDropped { .. }) => {}
+                None => anyhow::bail!("the conversation ended before the turn did"),
+            },
+            _ = tokio::signal::ctrl_c() => {
+                let _ = task.submit(Submission::Interrupt);
+            }
+        }
+    }
 }

@@ -14,8 +14,8 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use crate::agent::{
-    Agent, AgentConfig, Cassette, ChatProvider, RecordError, RecordingProvider, RetryPolicy,
-    ToolBox, Transcript, TranscriptError,
+    Agent, AgentConfig, AgentTask, Cassette, ChatProvider, RecordError, RecordingProvider,
+    RetryPolicy, ToolBox, Transcript, TranscriptError,
 };
 use crate::chat::{ContentPart, ImageSource, Message, RequestOptions, Role};
 use crate::plugin::{PluginError, ToolBoxError};
@@ -127,6 +127,14 @@ pub struct Session {
     /// Tool calls of a resumed transcript that had no result (a run interrupted or killed
     /// mid-turn), now answered as cancelled; a frontend tells the user.
     pub repaired: usize,
+}
+
+impl Session {
+    /// Starts the conversation as a task: user turns, interrupts and a shutdown go in,
+    /// events come out (see [`AgentTask`]).
+    pub fn spawn(self) -> AgentTask {
+        AgentTask::spawn(Arc::new(self.agent), self.transcript)
+    }
 }
 
 impl Session {

@@ -1,7 +1,7 @@
 //! The library's session builder, used the way a frontend other than the CLI would: a
 //! spec in, a conversation out, under the same policy and grants as `run`.
 
-use wasmhost::agent::{AgentEvent, Outcome};
+use wasmhost::agent::{AgentEvent, Outcome, Submission, TaskEvent};
 use wasmhost::policy::Policy;
 use wasmhost::policy::credentials::SecretSources;
 use wasmhost::session::{HostEnv, Session, SessionError, SessionSpec, user_message};
@@ -40,17 +40,31 @@ async fn a_spec_opens_a_conversation_with_the_skills_catalog_and_tools() {
         ..SessionSpec::new(wasmhost_e2e::guests::OPENAI)
     };
     let host = host();
-    let mut session = Session::open(&host, &spec).await.expect("opens");
-    session
-        .transcript
-        .push(user_message("Which skills are there?", &[]).expect("message"))
-        .expect("push");
+    let session = Session::open(&host, &spec).await.expect("opens");
+    // As a frontend drives it: a task with a turn in, events out.
+    let mut task = session.spawn();
+    task.submit(Submission::UserTurn(
+        user_message("Which skills are there?", &[]).expect("message"),
+    ))
+    .expect("submit");
     let mut events = Vec::new();
-    let outcome = session
-        .agent
-        .run(&mut session.transcript, &mut |e| events.push(e))
-        .await
-        .expect("runs");
+    let outcome = loop {
+        match task.next_event().await.expect("the turn ends") {
+            TaskEvent::Agent(event) => events.push(event),
+            TaskEvent::TurnEnded { turn, outcome } => {
+                assert_eq!(turn, 1);
+                break outcome.expect("runs");
+            }
+            TaskEvent::TurnStarted { .. } | TaskEvent::TurnDropped { .. } => {}
+        }
+    };
+    let transcript = task.shutdown().await.expect("the transcript comes back");
+    assert_eq!(
+        transcript.messages().len(),
+        5,
+        "{:?}",
+        transcript.messages()
+    );
     let Outcome::Answered { answer, .. } = outcome else {
         panic!("{outcome:?}");
     };
