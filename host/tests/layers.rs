@@ -220,6 +220,26 @@ fn the_cli_uses_the_library_not_its_internals() {
 }
 
 #[test]
+fn only_the_bindings_and_the_plugin_handles_name_a_contract_version() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let bindings = src().join("bindings");
+    let handles = src().join("plugin").join("handles.rs");
+    for file in files {
+        if file.starts_with(&bindings) || file == handles {
+            continue;
+        }
+        for line in code(&file).lines() {
+            assert!(
+                !line.contains("v0_1_0") && !line.contains("v0_2_0"),
+                "{} names a contract version's bindings (use the re-exports in bindings/): {line}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
 fn the_reader_sees_grouped_imports() {
     let dir = tempfile_dir();
     let file = dir.join("x.rs");

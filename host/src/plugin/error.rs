@@ -31,7 +31,8 @@ pub enum PluginError {
     Compile { path: PathBuf, message: String },
 
     #[error(
-        "{path} is not a wasmhost plugin: it exports [{exports}], and a plugin exports `wasmhost:plugin/tool@0.1.x` or `wasmhost:plugin/provider@0.1.x`"
+        "{path} is not a wasmhost plugin: it exports [{exports}], and a plugin exports `wasmhost:plugin/tool@VERSION` or `wasmhost:plugin/provider@VERSION` (this host implements {supported})",
+        supported = crate::bindings::Contract::supported()
     )]
     NotAPlugin { path: PathBuf, exports: String },
 
@@ -41,13 +42,14 @@ pub enum PluginError {
     Ambiguous { path: PathBuf },
 
     #[error(
-        "{path} targets wasmhost plugin API {found}, which this host ({host}) does not support: it implements 0.1.x; {advice}"
+        "{path} targets wasmhost plugin API {found}, which this host ({host}) does not support: it implements {supported}; {advice}",
+        supported = crate::bindings::Contract::supported()
     )]
     UnsupportedVersion {
         path: PathBuf,
         found: String,
         host: &'static str,
-        advice: &'static str,
+        advice: String,
     },
 
     #[error("plugin `{plugin}` needs imports this host does not provide: {message}")]

@@ -5,6 +5,7 @@
 mod adapters;
 mod convert;
 mod error;
+mod handles;
 mod locate;
 mod provider;
 mod stream_guard;
@@ -24,6 +25,7 @@ pub use provider::{ModelInfo, ProviderInfo, ProviderPlugin};
 pub use tool::{MAX_TOOL_NAME_CHARS, ToolError, ToolPlugin, ToolSpec, valid_tool_name};
 pub use world::{ApiVersion, BinaryKind, Detected, Shape, World, binary_kind};
 
+use crate::bindings::Contract;
 use crate::caps::PluginState;
 use crate::policy::PluginPolicy;
 use crate::runtime::{CacheOutcome, Call, CallFailure, budget};
@@ -35,6 +37,8 @@ pub struct Plugin {
     pub source: PluginSource,
     pub world: World,
     pub version: ApiVersion,
+    /// The contract version the host serves it with.
+    pub contract: Contract,
     pub shape: Shape,
     /// Whether the compiled code came from the cache.
     pub cache: CacheOutcome,
@@ -87,7 +91,7 @@ impl Plugin {
                     message: format!("{e:#}"),
                 })?;
         let shape = Shape::of(sandbox.engine(), &component);
-        let (world, version) = check_world(&path, &shape)?;
+        let (world, version, contract) = check_world(&path, &shape)?;
         let pre = sandbox
             .linker()
             .instantiate_pre(&component)
@@ -99,6 +103,7 @@ impl Plugin {
             source,
             world,
             version,
+            contract,
             shape,
             cache,
             policy: Arc::new(policy),
@@ -213,17 +218,22 @@ impl Plugin {
     }
 }
 
-fn check_world(path: &Path, shape: &Shape) -> Result<(World, ApiVersion), PluginError> {
+fn check_world(path: &Path, shape: &Shape) -> Result<(World, ApiVersion, Contract), PluginError> {
     match shape.detect() {
-        Detected::Plugin(world, version) if version.is_supported() => Ok((world, version)),
+        Detected::Plugin(world, version) if let Some(contract) = version.contract() => {
+            Ok((world, version, contract))
+        }
         Detected::Plugin(_, version) => Err(PluginError::UnsupportedVersion {
             path: path.to_path_buf(),
             found: version.to_string(),
             host: env!("CARGO_PKG_VERSION"),
-            advice: if (version.major, version.minor) > world::SUPPORTED_MAJOR_MINOR {
-                "upgrade wasmhost"
+            advice: if version.is_newer_than_host() {
+                "upgrade wasmhost".to_string()
             } else {
-                "rebuild the plugin against the 0.1 contract"
+                format!(
+                    "rebuild the plugin against the {} contract",
+                    Contract::NEWEST
+                )
             },
         }),
         Detected::BadVersion(found) => Err(PluginError::UnsupportedVersion {
@@ -234,7 +244,7 @@ fn check_world(path: &Path, shape: &Shape) -> Result<(World, ApiVersion), Plugin
                 found
             },
             host: env!("CARGO_PKG_VERSION"),
-            advice: "rebuild the plugin against the versioned contract in wit/",
+            advice: "rebuild the plugin against the versioned contract in wit/".to_string(),
         }),
         Detected::NotAPlugin => Err(PluginError::NotAPlugin {
             path: path.to_path_buf(),

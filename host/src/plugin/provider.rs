@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
+use super::handles::ProviderPre;
 use super::stream_guard::{
     StreamGuard, over_response_limit, redact_error, redact_response, response_bytes,
 };
 use super::{Plugin, PluginError, World, convert};
 use crate::bindings::llm_types;
-use crate::bindings::provider::ProviderPluginPre;
 use crate::chat::{ChatRequest, ChatResponse, ProviderError, StreamAssembler, StreamEvent};
 use crate::runtime::Limit;
 
@@ -62,7 +62,7 @@ impl From<llm_types::ProviderInfo> for ProviderInfo {
 
 pub struct ProviderPlugin {
     plugin: Plugin,
-    pre: ProviderPluginPre<crate::caps::PluginState>,
+    pre: ProviderPre,
 }
 
 impl ProviderPlugin {
@@ -70,9 +70,11 @@ impl ProviderPlugin {
         if plugin.world != World::Provider {
             return Err(plugin.wrong_world("provider"));
         }
-        let pre = ProviderPluginPre::new(plugin.pre.clone()).map_err(|e| PluginError::Link {
-            plugin: plugin.name().to_string(),
-            message: format!("{e:#}"),
+        let pre = ProviderPre::new(plugin.contract, plugin.pre.clone()).map_err(|e| {
+            PluginError::Link {
+                plugin: plugin.name().to_string(),
+                message: format!("{e:#}"),
+            }
         })?;
         Ok(Self { plugin, pre })
     }
@@ -90,13 +92,7 @@ impl ProviderPlugin {
         let info = self
             .plugin
             .invoke(Box::new(move |store| {
-                Box::pin(async move {
-                    let instance = pre.instantiate_async(&mut *store).await?;
-                    instance
-                        .wasmhost_plugin_provider()
-                        .call_info(&mut *store)
-                        .await
-                })
+                Box::pin(async move { pre.info(store).await })
             }))
             .await?;
         Ok(info.into())
@@ -112,13 +108,7 @@ impl ProviderPlugin {
         let result = self
             .plugin
             .invoke(Box::new(move |store| {
-                Box::pin(async move {
-                    let instance = pre.instantiate_async(&mut *store).await?;
-                    instance
-                        .wasmhost_plugin_provider()
-                        .call_complete(&mut *store, &wire)
-                        .await
-                })
+                Box::pin(async move { pre.complete(store, &wire).await })
             }))
             .await
             .map_err(|e| host_failure(name, e))?;
@@ -153,20 +143,10 @@ impl ProviderPlugin {
             .plugin
             .run_on(
                 store,
-                Box::new(move |store| {
-                    Box::pin(async move {
-                        let instance = pre.instantiate_async(&mut *store).await?;
-                        let opened = instance
-                            .wasmhost_plugin_provider()
-                            .call_complete_streaming(&mut *store, &wire)
-                            .await?;
-                        Ok((instance, opened))
-                    })
-                }),
+                Box::new(move |store| Box::pin(async move { pre.open_stream(store, &wire).await })),
             )
             .await;
         let (instance, opened) = opened.map_err(fail)?;
-        let instance = std::sync::Arc::new(instance);
         let redactor = self.plugin.policy.redactor();
         let stream = opened.map_err(|e| redact_error(convert::error(e), &redactor))?;
         let mut store = store;
@@ -183,13 +163,7 @@ impl ProviderPlugin {
                 .run_on(
                     current,
                     Box::new(move |store| {
-                        Box::pin(async move {
-                            instance
-                                .wasmhost_plugin_provider()
-                                .completion_stream()
-                                .call_next(&mut *store, stream)
-                                .await
-                        })
+                        Box::pin(async move { instance.next(store, stream).await })
                     }),
                 )
                 .await;
@@ -232,13 +206,7 @@ impl ProviderPlugin {
         let result = self
             .plugin
             .invoke(Box::new(move |store| {
-                Box::pin(async move {
-                    let instance = pre.instantiate_async(&mut *store).await?;
-                    instance
-                        .wasmhost_plugin_provider()
-                        .call_list_models(&mut *store)
-                        .await
-                })
+                Box::pin(async move { pre.list_models(store).await })
             }))
             .await
             .map_err(|e| host_failure(self.plugin.name(), e))?;

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
+use super::handles::ToolPre;
 use super::{Plugin, PluginError, World};
-use crate::bindings::tool::ToolPluginPre;
 use crate::bindings::tool::exports::wasmhost::plugin::tool::ToolError as WitToolError;
 use crate::policy::PluginPolicy;
 
@@ -70,7 +70,7 @@ impl From<WitToolError> for ToolError {
 
 pub struct ToolPlugin {
     plugin: Plugin,
-    pre: ToolPluginPre<crate::caps::PluginState>,
+    pre: ToolPre,
 }
 
 impl ToolPlugin {
@@ -78,10 +78,11 @@ impl ToolPlugin {
         if plugin.world != World::Tool {
             return Err(plugin.wrong_world("tool"));
         }
-        let pre = ToolPluginPre::new(plugin.pre.clone()).map_err(|e| PluginError::Link {
-            plugin: plugin.name().to_string(),
-            message: format!("{e:#}"),
-        })?;
+        let pre =
+            ToolPre::new(plugin.contract, plugin.pre.clone()).map_err(|e| PluginError::Link {
+                plugin: plugin.name().to_string(),
+                message: format!("{e:#}"),
+            })?;
         Ok(Self { plugin, pre })
     }
 
@@ -97,13 +98,7 @@ impl ToolPlugin {
         let specs = self
             .plugin
             .invoke(Box::new(move |store| {
-                Box::pin(async move {
-                    let instance = pre.instantiate_async(&mut *store).await?;
-                    instance
-                        .wasmhost_plugin_tool()
-                        .call_list_tools(&mut *store)
-                        .await
-                })
+                Box::pin(async move { pre.list_tools(store).await })
             }))
             .await?;
         let redactor = self.plugin.policy.redactor();
@@ -136,11 +131,7 @@ impl ToolPlugin {
             .plugin
             .invoke(Box::new(move |store| {
                 Box::pin(async move {
-                    let instance = pre.instantiate_async(&mut *store).await?;
-                    let result = instance
-                        .wasmhost_plugin_tool()
-                        .call_call(&mut *store, &name, &arguments)
-                        .await?;
+                    let result = pre.call(store, &name, &arguments).await?;
                     // The guest sees only "denied"; the host knows which grant was missing.
                     let denials = store.data().take_denials();
                     Ok(result.map_err(|e| explain(ToolError::from(e), &denials)))

@@ -7,11 +7,10 @@ use std::fmt;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::bindings::Contract;
+
 /// The contract package.
 pub const PACKAGE: &str = "wasmhost:plugin";
-
-/// The contract versions this host implements (semver: 0.1.x).
-pub const SUPPORTED_MAJOR_MINOR: (u64, u64) = (0, 1);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,8 +56,18 @@ impl ApiVersion {
         })
     }
 
+    /// The contract version of the host that serves this plugin, if the host has it.
+    pub fn contract(&self) -> Option<Contract> {
+        Contract::of(self.major, self.minor)
+    }
+
     pub fn is_supported(&self) -> bool {
-        (self.major, self.minor) == SUPPORTED_MAJOR_MINOR
+        self.contract().is_some()
+    }
+
+    /// Whether this is newer than every version the host implements.
+    pub fn is_newer_than_host(&self) -> bool {
+        (self.major, self.minor) > Contract::NEWEST.major_minor()
     }
 }
 
