@@ -22,12 +22,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "agent", "bindings", "caps", "chat", "policy", "runtime", "sandbox",
         ],
     ),
-    (
-        "session",
-        &[
-            "agent", "chat", "plugin", "policy", "runtime", "sandbox", "scripts",
-        ],
-    ),
+    ("session", &["agent", "chat", "plugin", "policy", "sandbox"]),
 ];
 
 /// Modules the CLI (the binary) must not reach into: it builds on sessions and plugins.
