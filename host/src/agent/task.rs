@@ -6,9 +6,12 @@
 //! - [`Submission::Interrupt`] stops the turn in progress: it ends with
 //!   [`Outcome::Interrupted`], every pending tool call answered as cancelled, and the
 //!   transcript valid for the next turn. With no turn running, it does nothing.
-//! - [`Submission::Shutdown`] (or dropping every [`Submitter`]) interrupts the turn in
-//!   progress, drops the turns still waiting, and ends the task; [`AgentTask::shutdown`]
-//!   returns the transcript.
+//! - [`Submission::Shutdown`] (or dropping the [`AgentTask`] and every [`Submitter`]
+//!   cloned from it) interrupts the turn in progress, drops the turns still waiting, and
+//!   ends the task. [`AgentTask::shutdown`] does that and returns the transcript; a caller
+//!   that wants to see `TurnDropped` submits `Shutdown` itself and reads events to the end.
+//! - A submission that arrives as a turn ends is taken before the next turn starts: an
+//!   interrupt meant for a turn never stops the one after it.
 //! - The event channel is unbounded, so the loop never waits on a slow frontend and no
 //!   event is dropped: a frontend must keep reading (or drop the task).
 
@@ -16,6 +19,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -42,7 +46,8 @@ pub enum TaskEvent {
     TurnStarted { turn: u64 },
     /// What the loop did, as it did it.
     Agent(AgentEvent),
-    /// A user turn ended: answered, interrupted, or failed (the error event came first).
+    /// A user turn ended: answered, interrupted, or failed (an `Agent(Error)` event with
+    /// the message came first).
     TurnEnded {
         turn: u64,
         outcome: Result<Outcome, AgentError>,
@@ -155,8 +160,12 @@ async fn serve(
             continue;
         }
         let interrupt = CancellationToken::new();
+        let mut error_shown = false;
         let outcome = {
-            let mut emit = |event| send(TaskEvent::Agent(event));
+            let mut emit = |event| {
+                error_shown |= matches!(event, AgentEvent::Error { .. });
+                send(TaskEvent::Agent(event));
+            };
             let run = agent.run_until(&mut transcript, &mut emit, &interrupt);
             let mut run = std::pin::pin!(run);
             loop {
@@ -176,7 +185,28 @@ async fn serve(
                 }
             }
         };
+        // Every failure reaches the frontend as an error event, whatever raised it.
+        if let Err(error) = &outcome
+            && !error_shown
+        {
+            send(TaskEvent::Agent(AgentEvent::Error {
+                message: error.to_string(),
+            }));
+        }
         send(TaskEvent::TurnEnded { turn, outcome });
+        // What arrived while the turn was ending belongs to what follows it: an interrupt
+        // is spent (its turn is over), a shutdown or a closed channel ends the task.
+        while !ending {
+            match submissions.try_recv() {
+                Ok(Submission::UserTurn(message)) => {
+                    turns += 1;
+                    waiting.push_back((turns, message));
+                }
+                Ok(Submission::Interrupt) => {}
+                Ok(Submission::Shutdown) | Err(TryRecvError::Disconnected) => ending = true,
+                Err(TryRecvError::Empty) => break,
+            }
+        }
         if ending {
             break;
         }

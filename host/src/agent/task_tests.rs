@@ -203,3 +203,61 @@ async fn dropping_every_submitter_ends_the_task() {
     let transcript = task.await.expect("joined");
     assert!(transcript.messages().is_empty());
 }
+
+/// Answers at once; on its first answer it also sends an interrupt, which arrives as
+/// that turn ends.
+struct InterruptsAsItAnswers {
+    submitter: std::sync::OnceLock<Submitter>,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::agent::ChatProvider for InterruptsAsItAnswers {
+    fn name(&self) -> &str {
+        "late-interrupt"
+    }
+
+    fn respond<'a>(
+        &'a self,
+        _request: &'a crate::chat::ChatRequest,
+        _on_event: Option<crate::agent::EventCallback<'a>>,
+    ) -> crate::BoxFuture<'a, Result<crate::chat::ChatResponse, crate::chat::ProviderError>> {
+        Box::pin(async move {
+            if self.calls.fetch_add(1, Ordering::SeqCst) == 0
+                && let Some(submitter) = self.submitter.get()
+            {
+                let _ = submitter.interrupt();
+            }
+            Ok(answer(Message::text(Role::Assistant, "done")))
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_interrupt_that_arrives_as_a_turn_ends_never_stops_the_next_one() {
+    // Each round has a turn waiting while the first ends; whichever branch the task polls
+    // first, the interrupt belongs to the first turn.
+    for round in 0..20 {
+        let provider = Arc::new(InterruptsAsItAnswers {
+            submitter: std::sync::OnceLock::new(),
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        });
+        let agent = Arc::new(Agent::new(
+            vec![provider.clone()],
+            Arc::new(Slow::default()),
+            AgentConfig {
+                stream: false,
+                ..AgentConfig::default()
+            },
+        ));
+        let mut task = AgentTask::spawn(agent, Transcript::in_memory());
+        provider.submitter.set(task.submitter()).expect("set once");
+        task.submit(user("one")).expect("submit");
+        task.submit(user("two")).expect("submit");
+        let _ = until_ended(&mut task, 1).await;
+        let (_, second) = until_ended(&mut task, 2).await;
+        assert!(
+            matches!(second, Outcome::Answered { .. }),
+            "round {round}: {second:?}"
+        );
+    }
+}

@@ -6,7 +6,8 @@
 //!
 //! Phases, as in Spin's factors: the host-wide [`Services`] are configured once, each
 //! capability is *prepared* per instance ([`Capability::prepare`]), and every capability
-//! is *linked* once into the shared linker ([`add_to_linker`]). Whether a plugin may *use*
+//! is *linked* once into a sandbox's linker ([`add_to_linker`]), which all the plugins of
+//! that sandbox share. Whether a plugin may *use*
 //! what is linked (a folder, a host) is decided by its prepared state, not by the linker.
 
 pub mod fs_guard;

@@ -62,12 +62,12 @@ pub async fn run(env: &Environment, args: ChatArgs) -> Result<ExitCode> {
         // was shown as an error event; the next prompt may go better.
         let _outcome = session::turn(&mut task, message, &mut renderer).await?;
     }
-    task.shutdown().await?;
     if let Some(path) = &history {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
         let _ = editor.save_history(path);
     }
+    task.shutdown().await?;
     Ok(ExitCode::SUCCESS)
 }

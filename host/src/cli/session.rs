@@ -140,16 +140,23 @@ pub async fn turn(
     renderer: &mut Renderer,
 ) -> Result<Result<Outcome, AgentError>> {
     task.submit(Submission::UserTurn(message))?;
+    // One listener for the whole turn: a SIGINT that arrives while none is registered
+    // (between two events, had each made its own) would be lost.
+    let mut sigint = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         tokio::select! {
             event = task.next_event() => match event {
                 Some(TaskEvent::Agent(event)) => renderer.show(event),
                 Some(TaskEvent::TurnEnded { outcome, .. }) => return Ok(outcome),
                 Some(TaskEvent::TurnStarted { .. } | TaskEvent::TurnDropped { .. }) => {}
-                None => anyhow::bail!("the conversation ended before the turn did"),
+                None => anyhow::bail!(
+                    "the conversation stopped unexpectedly (a bug in wasmhost; please report \
+                     it); the transcript holds everything saved until then"
+                ),
             },
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut sigint => {
                 let _ = task.submit(Submission::Interrupt);
+                sigint.set(tokio::signal::ctrl_c());
             }
         }
     }

@@ -1,5 +1,5 @@
 //! Per-call resource limits and their defaults. Every call into a plugin runs on a fresh
-//! instance under these; `sandbox::budget` enforces them.
+//! instance under these; `runtime::budget` enforces them.
 
 use std::time::Duration;
 
@@ -176,7 +176,7 @@ impl Default for HostLimits {
 }
 
 /// What a component may ask of the compiler before any budget applies: checked on the
-/// bytes, without compiling (`sandbox::precheck`), then the compile runs under a deadline.
+/// bytes, without compiling (`runtime::precheck`), then the compile runs under a deadline.
 /// Each default is at least twice what the sandboxed CPython runner (the biggest
 /// component we know: 14 core modules, 13,351 functions, 6.5 MB of code) needs; every
 /// compile bomb measured while choosing them crosses one.

@@ -79,6 +79,8 @@ pub struct RuntimeOptions {
     /// Where components are compiled (a child process lets the compile deadline kill).
     pub compiler: Compiler,
     /// Runs guests with no fuel and no deadline: only for measuring what metering costs.
+    /// Never set this for plugins you do not trust.
+    #[doc(hidden)]
     pub unmetered_for_benchmarks: bool,
 }
 
