@@ -82,11 +82,11 @@ fn a_component_of_another_world_is_not_a_plugin() {
 fn a_newer_api_version_asks_for_a_newer_host() {
     match load(source(guests::FUTURE_API)) {
         Err(PluginError::UnsupportedVersion { found, advice, .. }) => {
-            assert_eq!(found, "0.2.0");
+            assert_eq!(found, "0.3.0");
             assert!(advice.contains("upgrade wasmhost"));
         }
         Err(other) => panic!("expected unsupported version, got {other}"),
-        Ok(_) => panic!("a 0.2 plugin loaded on a 0.1 host"),
+        Ok(_) => panic!("a 0.3 plugin loaded on a 0.2 host"),
     }
 }
 

@@ -47,6 +47,7 @@ fn code(skill: &str, code: &str) -> ScriptJob {
         script: None,
         args: Vec::new(),
         stdin: None,
+        ..ScriptJob::default()
     }
 }
 
@@ -138,6 +139,7 @@ async fn a_skill_script_gets_its_args_and_stdin() {
         script: Some("scripts/convert.py".into()),
         args: args.iter().map(|a| a.to_string()).collect(),
         stdin: stdin.map(Into::into),
+        ..ScriptJob::default()
     };
     let run = ok(&policy, script(&["10", "km", "mi"], None)).await;
     assert_eq!(run.stdout, "10 km = 6.213711922 mi\n");

@@ -67,6 +67,7 @@ fn code(code: &str) -> ScriptJob {
         script: None,
         args: Vec::new(),
         stdin: None,
+        ..ScriptJob::default()
     }
 }
 
@@ -77,6 +78,7 @@ fn script(skill: &str, path: &str, args: &[&str], stdin: Option<&str>) -> Script
         script: Some(path.into()),
         args: args.iter().map(|a| a.to_string()).collect(),
         stdin: stdin.map(Into::into),
+        ..ScriptJob::default()
     }
 }
 

@@ -8,7 +8,7 @@
 //! - `HOSTILE`: a tool plugin whose tools misbehave on request (spin, alloc, recurse, trap,
 //!   panic, flood stdout, probe files, env, network) or do cheap work for benches.
 //! - `NOT_A_PLUGIN`: a plain WASI command exporting `wasi:cli/run`, none of our interfaces.
-//! - `FUTURE_API`: a tool plugin built against `wasmhost:plugin@0.2.0`.
+//! - `FUTURE_API`: a tool plugin built against `wasmhost:plugin@0.3.0`.
 //! - `ECHO_PROVIDER`: a provider that echoes the last user message, with no HTTP.
 //! - `SKILLS`: the real skills plugin from `plugins/skills`.
 //! - `PLUGIN_DIR`: the directory holding all of them.

@@ -12,6 +12,12 @@ pub enum AgentEvent {
     Text {
         text: String,
     },
+    /// The model's reasoning ("thinking"), where the provider sends it apart from the
+    /// answer: fragments as they stream in, or the whole of it for a response that was
+    /// not streamed. Not part of the answer or the transcript.
+    Reasoning {
+        text: String,
+    },
     /// The model asked for a tool.
     ToolCall {
         id: String,

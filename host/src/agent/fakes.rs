@@ -40,6 +40,7 @@ pub(crate) fn answer(message: Message) -> ChatResponse {
         finish_reason,
         usage: None,
         model: "m".into(),
+        reasoning: None,
     }
 }
 

@@ -170,6 +170,7 @@ fn exchange_json(
 fn event_json(event: &StreamEvent) -> Value {
     match event {
         StreamEvent::TextDelta(text) => json!({"type": "text", "text": text}),
+        StreamEvent::ReasoningDelta(text) => json!({"type": "reasoning", "text": text}),
         StreamEvent::ToolCallStart { index, id, name } => {
             json!({"type": "tool_call_start", "index": index, "id": id, "name": name})
         }

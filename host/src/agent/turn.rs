@@ -261,11 +261,19 @@ impl Agent {
         emit: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<ChatResponse, ProviderError> {
         let mut streamed = false;
+        let mut reasoning_shown = false;
         let mut forward = |event: &StreamEvent| {
-            streamed |= matches!(event, StreamEvent::TextDelta(t) if !t.is_empty())
-                || matches!(event, StreamEvent::ToolCallStart { .. });
-            if let StreamEvent::TextDelta(text) = event {
-                emit(AgentEvent::Text { text: text.clone() });
+            streamed |= matches!(
+                event,
+                StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) if !t.is_empty()
+            ) || matches!(event, StreamEvent::ToolCallStart { .. });
+            match event {
+                StreamEvent::TextDelta(text) => emit(AgentEvent::Text { text: text.clone() }),
+                StreamEvent::ReasoningDelta(text) => {
+                    reasoning_shown = true;
+                    emit(AgentEvent::Reasoning { text: text.clone() });
+                }
+                _ => {}
             }
         };
         let call = if self.config.stream {
@@ -276,7 +284,14 @@ impl Agent {
         let outcome = tokio::time::timeout(self.config.request_timeout, call).await;
         let secs = self.config.request_timeout.as_secs_f64();
         match outcome {
-            Ok(result) => result,
+            Ok(Ok(response)) => {
+                // A response that was not streamed shows its reasoning whole.
+                if !reasoning_shown && let Some(text) = &response.reasoning {
+                    emit(AgentEvent::Reasoning { text: text.clone() });
+                }
+                Ok(response)
+            }
+            Ok(Err(error)) => Err(error),
             // Still streaming at the deadline: a retry would stream as long again.
             Err(_) if streamed => Err(ProviderError::Limit {
                 message: format!(

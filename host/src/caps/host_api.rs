@@ -54,7 +54,15 @@ impl Capability for HostApi {
     }
 
     fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
-        host::add_to_linker::<_, HasSelf<HostApi>>(linker, |state| &mut state.caps.host)
+        host::add_to_linker::<_, HasSelf<HostApi>>(linker, |state| &mut state.caps.host)?;
+        crate::bindings::add_older_host_to_linker(linker)
+    }
+}
+
+impl crate::bindings::ServesHost for PluginState {
+    type Api = HostApi;
+    fn host_api(&mut self) -> &mut HostApi {
+        &mut self.caps.host
     }
 }
 

@@ -14,16 +14,27 @@ use crate::policy::PluginPolicy;
 use crate::runtime::CallClock;
 
 /// What a plugin asked to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ScriptJob {
     /// The skill whose folder the script sees.
     pub skill: String,
-    /// Inline code; exactly one of `code` and `script` is set.
+    /// Inline code; exactly one of `code`, `script` and `module` is set.
     pub code: Option<String>,
     /// A path inside the skill folder, e.g. `scripts/convert.py`.
     pub script: Option<String>,
+    /// A module of the skill, run as `python -m` runs it, e.g. `scripts.office.unpack`.
+    pub module: Option<String>,
     pub args: Vec<String>,
     pub stdin: Option<String>,
+    /// Input files, written into the script's working folder before it runs.
+    pub files: Vec<ScriptFile>,
+}
+
+/// A file a plugin hands a script: a relative path and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptFile {
+    pub path: String,
+    pub content: String,
 }
 
 /// What a script did.
@@ -88,7 +99,15 @@ impl Capability for ScriptBridge {
     fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
         script_bridge::add_to_linker::<_, HasSelf<ScriptBridge>>(linker, |state| {
             &mut state.caps.scripts
-        })
+        })?;
+        crate::bindings::add_older_script_bridge_to_linker(linker)
+    }
+}
+
+impl crate::bindings::ServesScripts for PluginState {
+    type Bridge = ScriptBridge;
+    fn script_bridge(&mut self) -> &mut ScriptBridge {
+        &mut self.caps.scripts
     }
 }
 
@@ -104,8 +123,17 @@ impl script_bridge::Host for ScriptBridge {
             skill: request.skill,
             code: request.code,
             script: request.script,
+            module: request.module,
             args: request.args,
             stdin: request.stdin,
+            files: request
+                .files
+                .into_iter()
+                .map(|f| ScriptFile {
+                    path: f.path,
+                    content: f.content,
+                })
+                .collect(),
         };
         // Readying the runner (compiling the Python runtime on first use) is the host's
         // work, not the plugin's: the plugin's clock stands still meanwhile.

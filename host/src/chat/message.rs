@@ -165,12 +165,18 @@ pub struct ChatResponse {
     pub finish_reason: FinishReason,
     pub usage: Option<Usage>,
     pub model: String,
+    /// The model's reasoning, where the API sent it apart from the answer (never part of
+    /// `message`, never sent back to the API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
 }
 
 /// A piece of a streamed response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamEvent {
     TextDelta(String),
+    /// A fragment of the model's reasoning, not of its answer.
+    ReasoningDelta(String),
     ToolCallStart {
         index: u32,
         id: String,
@@ -188,6 +194,7 @@ pub enum StreamEvent {
 #[derive(Debug, Default)]
 pub struct StreamAssembler {
     text: String,
+    reasoning: String,
     /// Tool calls by stream index, in the order they started.
     calls: Vec<(u32, ToolCall)>,
     /// Stream index → the position in `calls` of the latest call started with it, so a
@@ -201,6 +208,7 @@ impl StreamAssembler {
     pub fn push(&mut self, event: StreamEvent) {
         match event {
             StreamEvent::TextDelta(t) => self.text.push_str(&t),
+            StreamEvent::ReasoningDelta(t) => self.reasoning.push_str(&t),
             StreamEvent::ToolCallStart { index, id, name } => {
                 self.latest.insert(index, self.calls.len());
                 self.calls.push((
@@ -242,6 +250,7 @@ impl StreamAssembler {
             finish_reason,
             usage: self.usage,
             model,
+            reasoning: (!self.reasoning.is_empty()).then_some(self.reasoning),
         }
     }
 }

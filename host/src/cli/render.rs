@@ -44,6 +44,8 @@ impl Renderer {
                 self.streamed_text = true;
                 self.mid_line = !text.ends_with('\n');
             }
+            // Reasoning is not the answer: people get the answer, `--json` gets both.
+            AgentEvent::Reasoning { .. } => {}
             AgentEvent::ToolCall {
                 name, arguments, ..
             } => {

@@ -79,6 +79,7 @@ pub fn response(r: wit::ChatResponse) -> chat::ChatResponse {
         finish_reason: finish(r.finish_reason),
         usage: r.usage.map(usage),
         model: r.model,
+        reasoning: r.reasoning.filter(|r| !r.is_empty()),
     }
 }
 
@@ -120,7 +121,7 @@ fn message_back(m: wit::Message) -> chat::Message {
             name: r.name,
             content: r.content,
             is_error: r.is_error,
-            // Contract 0.1 carries no kind: a message a plugin hands back has none.
+            // The contract carries no kind: a message a plugin hands back has none.
             error_kind: None,
         }),
     }
@@ -147,6 +148,7 @@ pub fn finish(f: wit::FinishReason) -> chat::FinishReason {
 pub fn event(e: wit::StreamEvent) -> chat::StreamEvent {
     match e {
         wit::StreamEvent::TextDelta(t) => chat::StreamEvent::TextDelta(t),
+        wit::StreamEvent::ReasoningDelta(t) => chat::StreamEvent::ReasoningDelta(t),
         wit::StreamEvent::ToolCallStart(s) => chat::StreamEvent::ToolCallStart {
             index: s.index,
             id: s.id,

@@ -16,6 +16,7 @@ pub struct StreamGuard<'a> {
     limits: ContentLimits,
     redactor: &'a Redactor,
     text: StreamRedactor<'a>,
+    reasoning: StreamRedactor<'a>,
     /// One redactor per started tool call's arguments, by stream index.
     fragments: HashMap<u32, StreamRedactor<'a>>,
     bytes: usize,
@@ -31,6 +32,7 @@ impl<'a> StreamGuard<'a> {
             limits,
             redactor,
             text: redactor.stream(),
+            reasoning: redactor.stream(),
             fragments: HashMap::new(),
             bytes: 0,
             events: 0,
@@ -68,6 +70,12 @@ impl<'a> StreamGuard<'a> {
                     let shown = self.text.push(&text);
                     if !shown.is_empty() {
                         out.push(StreamEvent::TextDelta(shown));
+                    }
+                }
+                StreamEvent::ReasoningDelta(text) => {
+                    let shown = self.reasoning.push(&text);
+                    if !shown.is_empty() {
+                        out.push(StreamEvent::ReasoningDelta(shown));
                     }
                 }
                 StreamEvent::ToolCallDelta { index, fragment } => {
@@ -138,6 +146,10 @@ impl<'a> StreamGuard<'a> {
 
     /// Releases what the redactors held back: it was not a secret.
     fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        let reasoning = self.reasoning.finish();
+        if !reasoning.is_empty() {
+            out.push(StreamEvent::ReasoningDelta(reasoning));
+        }
         let text = self.text.finish();
         if !text.is_empty() {
             out.push(StreamEvent::TextDelta(text));
@@ -158,7 +170,7 @@ impl<'a> StreamGuard<'a> {
 /// New text, a tool call or a piece of one: what counts as a stream moving on.
 fn is_progress(event: &StreamEvent) -> bool {
     match event {
-        StreamEvent::TextDelta(t) => !t.is_empty(),
+        StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) => !t.is_empty(),
         StreamEvent::ToolCallDelta { fragment, .. } => !fragment.is_empty(),
         StreamEvent::ToolCallStart { .. } | StreamEvent::Finish(_) => true,
         StreamEvent::Usage(_) => false,
@@ -168,7 +180,7 @@ fn is_progress(event: &StreamEvent) -> bool {
 /// What an event adds to the response the host keeps.
 fn event_bytes(event: &StreamEvent) -> usize {
     match event {
-        StreamEvent::TextDelta(t) => t.len(),
+        StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) => t.len(),
         StreamEvent::ToolCallDelta { fragment, .. } => fragment.len(),
         StreamEvent::ToolCallStart { id, name, .. } => id.len() + name.len(),
         StreamEvent::Usage(_) | StreamEvent::Finish(_) => 0,
@@ -192,7 +204,8 @@ pub fn response_bytes(response: &ChatResponse) -> usize {
         .iter()
         .map(|c| c.id.len() + c.name.len() + c.arguments.len())
         .sum();
-    text + calls
+    let reasoning = response.reasoning.as_ref().map_or(0, String::len);
+    text + calls + reasoning
 }
 
 pub fn over_response_limit(plugin: &str, limit: usize) -> ProviderError {
@@ -218,6 +231,9 @@ pub fn redact_response(response: &mut ChatResponse, redactor: &Redactor) {
         redactor.redact_string(&mut call.id);
         redactor.redact_string(&mut call.name);
         redactor.redact_string(&mut call.arguments);
+    }
+    if let Some(reasoning) = &mut response.reasoning {
+        redactor.redact_string(reasoning);
     }
     redactor.redact_string(&mut response.model);
 }

@@ -174,11 +174,18 @@ mod tests {
             )
         );
         let Detected::Plugin(World::Provider, v) =
-            shape(&["x:y/z", "wasmhost:plugin/provider@0.2.3"]).detect()
+            shape(&["x:y/z", "wasmhost:plugin/provider@0.3.1"]).detect()
         else {
             panic!("provider expected");
         };
-        assert!(!v.is_supported());
+        assert!(!v.is_supported() && v.is_newer_than_host());
+        for (text, contract) in [("0.1.0", Contract::V0_1), ("0.2.4", Contract::V0_2)] {
+            let Detected::Plugin(_, v) = shape(&[&format!("wasmhost:plugin/tool@{text}")]).detect()
+            else {
+                panic!("tool expected");
+            };
+            assert_eq!(v.contract(), Some(contract), "{text}");
+        }
         assert_eq!(
             shape(&["wasi:cli/run@0.2.0"]).detect(),
             Detected::NotAPlugin

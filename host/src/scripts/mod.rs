@@ -18,7 +18,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::BoxFuture;
-pub use crate::caps::script_bridge::{ScriptFailure, ScriptJob, ScriptRun, ScriptRunner};
+pub use crate::caps::script_bridge::{
+    ScriptFailure, ScriptFile, ScriptJob, ScriptRun, ScriptRunner,
+};
 use crate::policy::{PluginPolicy, PythonMode};
 use crate::runtime::Runtime;
 use crate::sandbox::{Sandbox, SandboxError, SandboxOptions};
@@ -43,6 +45,7 @@ impl ScriptHost {
 /// component at `python` (see [`SandboxedPython::locate`]; `None` answers `unavailable`)
 /// in a sandbox of its own on the same runtime, so scripts share the runtime's engine,
 /// cache, memory pool and limits, and link no `script-bridge` of their own.
+/// `options.scripts` is not used: the runner is this sandbox's Python.
 pub fn python_sandbox(
     options: SandboxOptions,
     python: Option<PathBuf>,

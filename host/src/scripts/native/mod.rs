@@ -76,6 +76,17 @@ pub async fn run(policy: &PluginPolicy, job: &ResolvedJob) -> Result<ScriptRun, 
     let workdir = scratch
         .as_ref()
         .map_or(job.skill_dir.as_path(), |s| s.path());
+    if !job.files.is_empty() {
+        // Input files go into the working folder: never the skill's own folder.
+        if scratch.is_none() {
+            return Err(ScriptFailure::Denied(format!(
+                "input files need a scratch copy of the skill in native mode: set \
+                 `scratch_copy = true` in [plugins.{}.python] of wasmhost.toml",
+                policy.name
+            )));
+        }
+        super::resolve::write_files(workdir, &job.files).await?;
+    }
     let command = command(policy, job, &interpreter, workdir);
     let stdin = job.stdin.as_deref().unwrap_or_default().as_bytes();
     let run = process::run(command, &interpreter.path, stdin, &policy.python.limits).await;
@@ -90,7 +101,7 @@ pub async fn run(policy: &PluginPolicy, job: &ResolvedJob) -> Result<ScriptRun, 
 fn check_no_nul(job: &ResolvedJob) -> Result<(), ScriptFailure> {
     let code = match &job.source {
         ScriptSource::Code(code) => Some(code.as_str()),
-        ScriptSource::File(_) => None,
+        ScriptSource::File(_) | ScriptSource::Module { .. } => None,
     };
     if code.is_some_and(|c| c.contains('\0')) || job.args.iter().any(|a| a.contains('\0')) {
         return Err(ScriptFailure::InvalidRequest(
@@ -112,6 +123,8 @@ fn command(
         ScriptSource::Code(code) => command.arg("-c").arg(code),
         // `--`: a script file named like an option (`-m`) is still a file.
         ScriptSource::File(path) => command.arg("--").arg(path),
+        // Run from the working folder, as `python -m` puts it first on `sys.path`.
+        ScriptSource::Module { name, .. } => command.arg("-m").arg(name),
     };
     command
         .args(&job.args)

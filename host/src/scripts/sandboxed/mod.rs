@@ -97,6 +97,7 @@ impl SandboxedPython {
             .map_err(|e| {
                 ScriptFailure::Unavailable(format!("cannot create a scratch folder: {e}"))
             })?;
+        super::resolve::write_files(scratch.path(), &job.files).await?;
         // `/dev/stdin` for scripts that take a path: a read-only folder holding the input.
         let dev = tempfile::Builder::new()
             .prefix("wasmhost-dev-")
@@ -127,6 +128,7 @@ impl SandboxedPython {
             source: match &job.source {
                 ScriptSource::Code(code) => Source::Code(code.clone()),
                 ScriptSource::File(path) => Source::Script(path.to_string_lossy().into_owned()),
+                ScriptSource::Module { name, .. } => Source::Code(run_module(name)),
             },
             args: job.args.clone(),
             stdin: job.stdin.clone().unwrap_or_default(),
@@ -177,6 +179,17 @@ impl SandboxedPython {
             .and_then(PythonRunnerPre::new)
             .map_err(|e| cannot_load(format!("{e:#}")))
     }
+}
+
+/// Inline code that runs skill module `name` as `python -m` would from the skill folder:
+/// the skill folder first on `sys.path`, the module as `__main__`, `sys.argv[0]` its file.
+/// The preflight follows the literal `runpy.run_module` into the module's own imports.
+fn run_module(name: &str) -> String {
+    // `name` is checked to be dotted identifiers: it needs no escaping in a literal.
+    format!(
+        "import runpy, sys\nsys.path.insert(0, {SKILL_GUEST_PATH:?})\n\
+         runpy.run_module({name:?}, run_name=\"__main__\", alter_sys=True)\n"
+    )
 }
 
 fn not_installed(looked_at: Option<(&Path, std::io::Error)>) -> ScriptFailure {
@@ -268,6 +281,7 @@ mod tests {
             source: ScriptSource::Code("print(1)".into()),
             args: Vec::new(),
             stdin: None,
+            files: Vec::new(),
         };
         let failure = python
             .run(&PluginPolicy::deny_all("skills"), &job)

@@ -1,5 +1,5 @@
-//! A tool plugin built against `wasmhost:plugin@0.2.0`, a contract version this host does
-//! not know. It exports `wasmhost:plugin/tool@0.2.0` with one tool, `ok`, so the host's
+//! A tool plugin built against `wasmhost:plugin@0.3.0`, a contract version this host does
+//! not know. It exports `wasmhost:plugin/tool@0.3.0` with one tool, `ok`, so the host's
 //! version check (not a failed link) must be what turns it away.
 //!
 //! `wit/` is a copy of `wit/v0.1.0` with only the package version changed.
