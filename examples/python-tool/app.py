@@ -1,6 +1,6 @@
 """`text-tools`: a wasmhost tool plugin written in Python (componentize-py).
 
-It targets the `tool-plugin` world of `wit/v0.1.0`, exactly like the Rust plugins: the
+It targets the `tool-plugin` world of `wit/v0.2.0`, exactly like the Rust plugins: the
 host cannot tell the difference. Three tools:
 
 - `word_count {text}` -> the number of whitespace-separated words, e.g. `3`

@@ -39,7 +39,7 @@ fn a_python_tool_plugin_loads_and_answers() {
     assert!(out.status.success(), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(report["world"], "tool");
-    assert_eq!(report["api_version"], "wasmhost:plugin@0.1.0");
+    assert_eq!(report["api_version"], "wasmhost:plugin@0.2.0");
     assert_eq!(tool_names(&report), ["word_count", "slugify", "reverse"]);
     let schema: Value = serde_json::from_str(
         report["tools"][0]["parameters_schema"]
@@ -157,7 +157,7 @@ fn new_writes_crates_that_build_load_and_test() {
             "Cargo.toml",
             "src/lib.rs",
             "README.md",
-            "wit/v0.1.0/worlds.wit",
+            "wit/v0.2.0/worlds.wit",
         ] {
             assert!(crate_dir.join(file).is_file(), "{name}: {file}");
         }
@@ -173,7 +173,7 @@ fn new_writes_crates_that_build_load_and_test() {
     assert!(out.status.success(), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(report["world"], "tool");
-    assert_eq!(report["api_version"], "wasmhost:plugin@0.1.0");
+    assert_eq!(report["api_version"], "wasmhost:plugin@0.2.0");
     assert_eq!(tool_names(&report), ["hello"]);
     let out = wasmhost(&["call", &tool, "hello", r#"{"name":"Ada"}"#], root);
     assert!(out.status.success(), "{}", stderr(&out));

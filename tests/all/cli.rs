@@ -33,7 +33,7 @@ fn inspect_the_shipped_skills_plugin_by_name() {
     assert!(out.status.success(), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(report["world"], "tool");
-    assert_eq!(report["api_version"], "wasmhost:plugin@0.1.0");
+    assert_eq!(report["api_version"], "wasmhost:plugin@0.2.0");
     let tools: Vec<&str> = report["tools"]
         .as_array()
         .expect("tools")

@@ -400,3 +400,60 @@ async fn no_interpreter_is_unavailable_with_the_fix() {
         "{failure:?}"
     );
 }
+
+#[tokio::test]
+async fn a_module_runs_with_python_m_and_input_files_land_in_the_scratch_copy() {
+    let (root, skill) = temp_skill();
+    std::fs::create_dir_all(skill.join("scripts/tools")).expect("mkdir");
+    std::fs::write(skill.join("scripts/__init__.py"), "").expect("write");
+    std::fs::write(skill.join("scripts/tools/__init__.py"), "").expect("write");
+    std::fs::write(
+        skill.join("scripts/tools/upper.py"),
+        "import sys\nprint(__name__, open(sys.argv[1]).read().upper(), end='')\n",
+    )
+    .expect("write");
+    let mut policy = native(root.path());
+    policy.python.scratch_copy = true;
+    let job = ScriptJob {
+        skill: "demo".into(),
+        module: Some("scripts.tools.upper".into()),
+        args: vec!["in/text.txt".into()],
+        files: vec![wasmhost::scripts::ScriptFile {
+            path: "in/text.txt".into(),
+            content: "hello\n".into(),
+        }],
+        ..ScriptJob::default()
+    };
+    let run = ok(&policy, job.clone()).await;
+    assert_eq!(
+        (run.stdout.as_str(), run.exit_code),
+        ("__main__ HELLO\n", 0),
+        "{run:?}"
+    );
+    assert!(
+        !skill.join("in").exists(),
+        "the file went into the copy only"
+    );
+    // Without a scratch copy the files would land in the skill's own folder: refused.
+    policy.python.scratch_copy = false;
+    let refused = run_err(&policy, job).await;
+    assert!(
+        matches!(&refused, ScriptFailure::Denied(m) if m.contains("scratch_copy = true")),
+        "{refused:?}"
+    );
+    assert!(!skill.join("in").exists());
+    // A file that would replace one of the skill's own (in the copy) is refused too.
+    policy.python.scratch_copy = true;
+    let clash = ScriptJob {
+        files: vec![wasmhost::scripts::ScriptFile {
+            path: "scripts/__init__.py".into(),
+            content: "raise SystemExit(9)".into(),
+        }],
+        ..code("demo", "print(1)")
+    };
+    let refused = run_err(&policy, clash).await;
+    assert!(
+        matches!(&refused, ScriptFailure::InvalidRequest(m) if m.contains("would replace")),
+        "{refused:?}"
+    );
+}

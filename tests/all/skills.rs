@@ -393,3 +393,37 @@ fn a_symlinked_skill_md_is_refused_by_the_open_itself() {
         stderr(&out)
     );
 }
+
+#[test]
+fn run_python_script_runs_a_module_and_hands_it_input_files_in_the_sandbox() {
+    // Through the shipped skills plugin (contract 0.2) and the real sandboxed runtime.
+    let run = result(&call_script(
+        "",
+        r#"{"name":"unit-converter","module":"scripts.convert","args":["10","km","mi"]}"#,
+    ));
+    assert_eq!(run["stdout"], "10 km = 6.213711922 mi\n", "{run}");
+    let arguments = serde_json::json!({
+        "name": "unit-converter",
+        "code": "import sys\nprint(open(sys.argv[1]).read().strip()[::-1])",
+        "args": ["notes/in.txt"],
+        "files": {"notes/in.txt": "stressed\n"},
+    })
+    .to_string();
+    let run = result(&call_script("", &arguments));
+    assert_eq!(run["stdout"], "desserts\n", "{run}");
+    // A file outside the working folder is the caller's mistake, said as such.
+    let arguments = serde_json::json!({
+        "name": "unit-converter", "code": "print(1)", "files": {"../x": "no"},
+    })
+    .to_string();
+    let out = call_script("", &arguments);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let call: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(call["error"]["kind"], "invalid-arguments", "{call}");
+    assert!(
+        call["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not a relative path inside the working folder")),
+        "{call}"
+    );
+}

@@ -2,7 +2,7 @@
 //!
 //! The crate stands alone: its own `Cargo.toml` (a `cdylib` on `wit-bindgen` and
 //! `serde_json`, a size-first release profile, an empty `[workspace]`), a copy of the
-//! contract this host implements (`wit/v0.1.0`, WASI deps included), a working example in
+//! contract this host implements (`wit/v0.2.0`, WASI deps included), a working example in
 //! `src/lib.rs` with a native unit test, and a README with the build and try-out commands.
 //! Every file is embedded in the binary, so `new` works from an installed `wasmhost`.
 
@@ -17,41 +17,41 @@ use super::UsageError;
 const WIT_BINDGEN_VERSION: &str = "0.61";
 
 /// The contract folder copied into the crate, relative to the crate root.
-const WIT_DIR: &str = "wit/v0.1.0";
+const WIT_DIR: &str = "wit/v0.2.0";
 
 /// Every file of the contract, by path under [`WIT_DIR`] (a test checks the list is whole).
 const WIT_FILES: &[(&str, &str)] = &[
-    ("host.wit", include_str!("../../../wit/v0.1.0/host.wit")),
-    ("llm.wit", include_str!("../../../wit/v0.1.0/llm.wit")),
-    ("tool.wit", include_str!("../../../wit/v0.1.0/tool.wit")),
-    ("worlds.wit", include_str!("../../../wit/v0.1.0/worlds.wit")),
+    ("host.wit", include_str!("../../../wit/v0.2.0/host.wit")),
+    ("llm.wit", include_str!("../../../wit/v0.2.0/llm.wit")),
+    ("tool.wit", include_str!("../../../wit/v0.2.0/tool.wit")),
+    ("worlds.wit", include_str!("../../../wit/v0.2.0/worlds.wit")),
     (
         "deps/cli.wit",
-        include_str!("../../../wit/v0.1.0/deps/cli.wit"),
+        include_str!("../../../wit/v0.2.0/deps/cli.wit"),
     ),
     (
         "deps/clocks.wit",
-        include_str!("../../../wit/v0.1.0/deps/clocks.wit"),
+        include_str!("../../../wit/v0.2.0/deps/clocks.wit"),
     ),
     (
         "deps/filesystem.wit",
-        include_str!("../../../wit/v0.1.0/deps/filesystem.wit"),
+        include_str!("../../../wit/v0.2.0/deps/filesystem.wit"),
     ),
     (
         "deps/http.wit",
-        include_str!("../../../wit/v0.1.0/deps/http.wit"),
+        include_str!("../../../wit/v0.2.0/deps/http.wit"),
     ),
     (
         "deps/io.wit",
-        include_str!("../../../wit/v0.1.0/deps/io.wit"),
+        include_str!("../../../wit/v0.2.0/deps/io.wit"),
     ),
     (
         "deps/random.wit",
-        include_str!("../../../wit/v0.1.0/deps/random.wit"),
+        include_str!("../../../wit/v0.2.0/deps/random.wit"),
     ),
     (
         "deps/sockets.wit",
-        include_str!("../../../wit/v0.1.0/deps/sockets.wit"),
+        include_str!("../../../wit/v0.2.0/deps/sockets.wit"),
     ),
 ];
 

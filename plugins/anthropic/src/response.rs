@@ -15,7 +15,8 @@ const QUOTE_CHARS: usize = 300;
 #[derive(Debug, Deserialize)]
 struct WireMessage {
     model: Option<String>,
-    /// Text and tool-use blocks are read; thinking, server-tool and other blocks skipped.
+    /// Text, tool-use and thinking blocks are read; redacted thinking (encrypted),
+    /// server-tool and other blocks skipped.
     #[serde(default)]
     content: Vec<Value>,
     stop_reason: Option<String>,
@@ -118,11 +119,13 @@ pub fn parse_message(body: &[u8], model: &str) -> Result<ChatResponse, ProviderE
     let message: WireMessage =
         serde_json::from_str(&text).map_err(|e| malformed("an answer", &text, e))?;
     let mut texts = Vec::new();
+    let mut thoughts = Vec::new();
     let mut tool_calls = Vec::new();
     for block in &message.content {
         let field = |key: &str| block.get(key).and_then(Value::as_str);
         match field("type") {
             Some("text") => texts.push(field("text").unwrap_or_default()),
+            Some("thinking") => thoughts.push(field("thinking").unwrap_or_default()),
             Some("tool_use") => {
                 let (Some(id), Some(name)) = (field("id"), field("name")) else {
                     return Err(malformed(
@@ -144,7 +147,9 @@ pub fn parse_message(body: &[u8], model: &str) -> Result<ChatResponse, ProviderE
         }
     }
     let text = join_text_blocks(texts);
+    let reasoning = join_text_blocks(thoughts);
     Ok(ChatResponse {
+        reasoning: (!reasoning.is_empty()).then_some(reasoning),
         message: Message {
             role: Role::Assistant,
             content: if text.is_empty() {
@@ -236,6 +241,11 @@ mod tests {
         }"#;
         let response = parse_message(body, "claude-sonnet-4-5").expect("parses");
         assert_eq!(response.model, "claude-sonnet-4-5-20250929");
+        assert_eq!(
+            response.reasoning.as_deref(),
+            Some("..."),
+            "thinking is reasoning"
+        );
         assert_eq!(response.finish_reason, FinishReason::ToolCalls);
         assert_eq!(
             response.message.content,

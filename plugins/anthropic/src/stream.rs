@@ -4,7 +4,8 @@
 //! - `content_block_start`: a `text` block's initial text → `text-delta`; a `tool_use`
 //!   block → `tool-call-start` with the content block's index;
 //! - `content_block_delta`: `text_delta` → `text-delta`; `input_json_delta.partial_json`
-//!   → `tool-call-delta`; thinking, signature and citation deltas are skipped;
+//!   → `tool-call-delta`; `thinking_delta` → `reasoning-delta`; signature and citation
+//!   deltas are skipped;
 //! - `content_block_stop`: a tool call that got no arguments gets `{}`;
 //! - `message_delta` → stop reason and (cumulative) usage remembered;
 //! - `message_stop` → `usage`, then `finish`;
@@ -90,7 +91,16 @@ impl MessageStream {
                             }));
                         }
                     }
-                    // thinking_delta, signature_delta, citations_delta.
+                    Some("thinking_delta") => {
+                        if let Some(thinking) = delta
+                            .get("thinking")
+                            .and_then(Value::as_str)
+                            .filter(|t| !t.is_empty())
+                        {
+                            out.push(StreamEvent::ReasoningDelta(thinking.to_owned()));
+                        }
+                    }
+                    // signature_delta, citations_delta.
                     _ => {}
                 }
             }

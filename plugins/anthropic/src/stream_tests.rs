@@ -125,7 +125,7 @@ fn a_stream_cut_before_message_stop_is_a_network_error() {
 }
 
 #[test]
-fn unknown_events_are_ignored_and_malformed_ones_are_errors() {
+fn thinking_is_relayed_as_reasoning_and_unknown_events_are_ignored() {
     let body = concat!(
         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n",
         "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n",
@@ -137,6 +137,7 @@ fn unknown_events_are_ignored_and_malformed_ones_are_errors() {
     assert_eq!(
         transcript(body.as_bytes()).events,
         [
+            StreamEvent::ReasoningDelta("hmm".into()),
             StreamEvent::Usage(Usage {
                 input_tokens: 3,
                 output_tokens: 9,

@@ -124,7 +124,10 @@ pub fn parse_completion(body: &[u8], model: &str) -> Result<ChatResponse, Provid
         .and_then(|choices| choices.into_iter().next())
         .ok_or_else(|| malformed("an answer", &text, "no choices"))?;
     let message = choice.message;
-    let mut content_text = message.as_ref().map(content_text).unwrap_or_default();
+    let (mut content_text, reasoning) = message
+        .as_ref()
+        .map(content_and_reasoning)
+        .unwrap_or_default();
     if content_text.is_empty() {
         content_text = message
             .as_ref()
@@ -167,6 +170,7 @@ pub fn parse_completion(body: &[u8], model: &str) -> Result<ChatResponse, Provid
             .model
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| model.into()),
+        reasoning: (!reasoning.is_empty()).then_some(reasoning),
     })
 }
 
@@ -214,29 +218,34 @@ impl Content {
     }
 }
 
-/// What the plugin says when a model reasoned and gave no answer: contract 0.1 has no
-/// place for reasoning, so the user would otherwise see nothing at all.
+/// What the plugin says when a model reasoned and gave no answer (servers stop there when
+/// the output budget ends mid-thought): the reasoning is not the answer, so a person
+/// would otherwise see nothing.
 pub fn reasoning_only_warning(reasoning_chars: usize) -> String {
     format!(
-        "the model sent {reasoning_chars} characters of reasoning and no answer; reasoning \
-         is not shown (this plugin contract, 0.1, has no place for it)"
+        "the model sent {reasoning_chars} characters of reasoning and no answer (its output \
+         limit may have ended it: raise --max-tokens); the reasoning is in the `reasoning` \
+         events of --json"
     )
 }
 
-fn content_text(message: &WireMessage) -> String {
+/// A message's answer text and its reasoning (`thinking` parts, then `reasoning_content`
+/// or `reasoning`, whichever the server sends).
+fn content_and_reasoning(message: &WireMessage) -> (String, String) {
     let content = Content::of(message.content.as_ref());
-    let reasoning = content.reasoning.chars().count()
-        + [&message.reasoning_content, &message.reasoning]
-            .into_iter()
-            .flatten()
-            .map(|r| r.chars().count())
-            .sum::<usize>();
+    let mut reasoning = content.reasoning;
+    for extra in [&message.reasoning_content, &message.reasoning]
+        .into_iter()
+        .flatten()
+    {
+        reasoning.push_str(extra);
+    }
     let answered = !content.text.trim().is_empty()
         || message.tool_calls.as_ref().is_some_and(|c| !c.is_empty());
-    if reasoning > 0 && !answered {
-        provider_kit::warn(&reasoning_only_warning(reasoning));
+    if !reasoning.is_empty() && !answered {
+        provider_kit::warn(&reasoning_only_warning(reasoning.chars().count()));
     }
-    content.text
+    (content.text, reasoning)
 }
 
 /// `GET /models`: `{"data":[{"id", ...}]}`. The context window is read from the fields

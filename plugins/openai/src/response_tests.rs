@@ -188,6 +188,7 @@ fn mistral_thinking_parts_and_reasoning_fields_are_not_the_answer() {
     provider_kit::testing::take_warnings();
     let response = parse_completion(body, "magistral-small-latest").expect("parses");
     assert_eq!(response.message.content, [ContentPart::Text("42".into())]);
+    assert_eq!(response.reasoning.as_deref(), Some("Six sevens..."));
     assert!(provider_kit::testing::take_warnings().is_empty());
 
     // DeepSeek / llama.cpp: reasoning in its own field, the budget spent before any answer.
@@ -198,6 +199,7 @@ fn mistral_thinking_parts_and_reasoning_fields_are_not_the_answer() {
     }"#;
     let response = parse_completion(body, "deepseek-reasoner").expect("parses");
     assert!(response.message.content.is_empty());
+    assert_eq!(response.reasoning.as_deref(), Some("Let me think"));
     assert_eq!(response.finish_reason, FinishReason::Length);
     let warnings = provider_kit::testing::take_warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");

@@ -2,8 +2,9 @@
 //!
 //! - `choices[0].delta.content` (and `refusal`) → `text-delta`; content may be an array of
 //!   parts (Mistral's reasoning models), of which only `text` parts are the answer.
-//!   Reasoning (`thinking` parts, `reasoning_content`, `reasoning`) is not the answer and
-//!   contract 0.1 cannot carry it: a stream of reasoning alone is logged as a warning.
+//!   Reasoning (`thinking` parts, `reasoning_content`, `reasoning`) is not the answer: it
+//!   goes out as `reasoning-delta`, and a stream of reasoning alone is also said in a
+//!   warning.
 //! - `choices[0].delta.tool_calls[i]`: the first fragment of a call carries `id` and
 //!   `function.name` → `tool-call-start` (with the call's `index`); every non-empty
 //!   `function.arguments` fragment → `tool-call-delta`. Servers that send a whole call in
@@ -105,15 +106,18 @@ impl ChatStream {
             }
             if let Some(delta) = choice.delta {
                 let content = Content::of(delta.content.as_ref());
-                self.reasoning_chars += [
+                for reasoning in [
                     Some(content.reasoning),
                     delta.reasoning_content,
                     delta.reasoning,
                 ]
                 .into_iter()
                 .flatten()
-                .map(|r| r.chars().count())
-                .sum::<usize>();
+                .filter(|r| !r.is_empty())
+                {
+                    self.reasoning_chars += reasoning.chars().count();
+                    out.push(StreamEvent::ReasoningDelta(reasoning));
+                }
                 for text in [Some(content.text), delta.refusal].into_iter().flatten() {
                     if !text.is_empty() {
                         self.text_chars += text.trim().chars().count();

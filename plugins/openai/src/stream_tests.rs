@@ -282,9 +282,15 @@ fn reasoning_alone_is_no_answer() {
     provider_kit::testing::take_warnings();
     let transcript = run(REASONING_ONLY, 7);
     assert_eq!(transcript.error, None);
+    // The reasoning goes out as reasoning, never as the answer.
     assert_eq!(
         transcript.events,
-        vec![StreamEvent::Finish(FinishReason::Length)]
+        vec![
+            StreamEvent::ReasoningDelta("Okay, ".into()),
+            StreamEvent::ReasoningDelta("the user ".into()),
+            StreamEvent::ReasoningDelta("wants".into()),
+            StreamEvent::Finish(FinishReason::Length)
+        ]
     );
     let warnings = provider_kit::testing::take_warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");

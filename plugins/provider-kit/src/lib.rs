@@ -4,18 +4,18 @@
 //! HTTP statuses, `Retry-After` and transport failures to `provider-error` ([`errors`]),
 //! the `base-url` setting ([`config`]) and small wire-format helpers ([`wire`]).
 //!
-//! The WIT types of `wasmhost:plugin@0.1.0` (`llm-types`, `host`) are generated here once;
+//! The WIT types of `wasmhost:plugin@0.2.0` (`llm-types`, `host`) are generated here once;
 //! a plugin maps them onto these with wit-bindgen's `with`, and maps `wasi:*` onto the
 //! [`wasip2`] crate this kit uses, so a plugin, the kit and the host calls share one set of
 //! types:
 //!
 //! ```ignore
 //! wit_bindgen::generate!({
-//!     path: "../../wit/v0.1.0",
+//!     path: "../../wit/v0.2.0",
 //!     world: "provider-plugin",
 //!     with: {
-//!         "wasmhost:plugin/host@0.1.0": provider_kit::host,
-//!         "wasmhost:plugin/llm-types@0.1.0": provider_kit::llm_types,
+//!         "wasmhost:plugin/host@0.2.0": provider_kit::host,
+//!         "wasmhost:plugin/llm-types@0.2.0": provider_kit::llm_types,
 //!         "wasi:http/types@0.2.12": provider_kit::wasip2::http::types,
 //!         "wasi:http/outgoing-handler@0.2.12": provider_kit::wasip2::http::outgoing_handler,
 //!         "wasi:io/error@0.2.12": provider_kit::wasip2::io::error,
@@ -48,18 +48,18 @@ pub mod testing;
 pub mod url;
 pub mod wire;
 
-/// The generated bindings of the `wasmhost:plugin@0.1.0` interfaces the kit uses.
+/// The generated bindings of the `wasmhost:plugin@0.2.0` interfaces the kit uses.
 pub mod bindings {
     wit_bindgen::generate!({
         inline: "
             package wasmhost:provider-kit;
 
             world kit {
-                import wasmhost:plugin/host@0.1.0;
-                import wasmhost:plugin/llm-types@0.1.0;
+                import wasmhost:plugin/host@0.2.0;
+                import wasmhost:plugin/llm-types@0.2.0;
             }
         ",
-        path: "../../wit/v0.1.0",
+        path: "../../wit/v0.2.0",
         generate_all,
         // llm-types has no functions of its own: without this its types are not emitted.
         generate_unused_types: true,
@@ -85,16 +85,16 @@ pub fn warn(message: &str) {
 /// `export!` macro), with the contract's types and `wasi:*` taken from this kit, so every
 /// plugin shares one set of types. Call it once at the plugin's crate root; the plugin
 /// must live two folders below the repository root (`plugins/NAME`), where the contract's
-/// path `../../wit/v0.1.0` resolves.
+/// path `../../wit/v0.2.0` resolves.
 #[macro_export]
 macro_rules! provider_world {
     () => {
         wit_bindgen::generate!({
-            path: "../../wit/v0.1.0",
+            path: "../../wit/v0.2.0",
             world: "provider-plugin",
             with: {
-                "wasmhost:plugin/host@0.1.0": ::provider_kit::host,
-                "wasmhost:plugin/llm-types@0.1.0": ::provider_kit::llm_types,
+                "wasmhost:plugin/host@0.2.0": ::provider_kit::host,
+                "wasmhost:plugin/llm-types@0.2.0": ::provider_kit::llm_types,
                 "wasi:http/types@0.2.12": ::provider_kit::wasip2::http::types,
                 "wasi:http/outgoing-handler@0.2.12": ::provider_kit::wasip2::http::outgoing_handler,
                 "wasi:io/error@0.2.12": ::provider_kit::wasip2::io::error,

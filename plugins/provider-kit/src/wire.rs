@@ -75,6 +75,9 @@ pub fn has_image(parts: &[ContentPart]) -> bool {
 /// answers a streaming request with one JSON body.
 pub fn response_events(response: &ChatResponse) -> Vec<StreamEvent> {
     let mut events = Vec::new();
+    if let Some(reasoning) = response.reasoning.as_ref().filter(|r| !r.is_empty()) {
+        events.push(StreamEvent::ReasoningDelta(reasoning.clone()));
+    }
     let text = text_of(&response.message.content);
     if !text.is_empty() {
         events.push(StreamEvent::TextDelta(text));
@@ -166,10 +169,12 @@ mod tests {
                 cached_input_tokens: None,
             }),
             model: "m".into(),
+            reasoning: Some("think".into()),
         };
         let events = response_events(&response);
-        assert_eq!(events.len(), 5);
-        assert_eq!(events[0], StreamEvent::TextDelta("a".into()));
-        assert_eq!(events[4], StreamEvent::Finish(FinishReason::ToolCalls));
+        assert_eq!(events.len(), 6);
+        assert_eq!(events[0], StreamEvent::ReasoningDelta("think".into()));
+        assert_eq!(events[1], StreamEvent::TextDelta("a".into()));
+        assert_eq!(events[5], StreamEvent::Finish(FinishReason::ToolCalls));
     }
 }

@@ -128,6 +128,7 @@ fn finish_reason(value: &Value) -> FinishReason {
 pub fn event(value: &Value) -> Result<StreamEvent, String> {
     Ok(match value["type"].as_str() {
         Some("text") => StreamEvent::TextDelta(string(&value["text"])),
+        Some("reasoning") => StreamEvent::ReasoningDelta(string(&value["text"])),
         Some("tool_call_start") => StreamEvent::ToolCallStart(ToolCallStart {
             index: u32_of(&value["index"]),
             id: string(&value["id"]),
@@ -177,6 +178,7 @@ pub fn chat_response(value: &Value) -> Result<ChatResponse, String> {
         finish_reason: finish_reason(&value["finish_reason"]),
         usage: value["usage"].is_object().then(|| usage(&value["usage"])),
         model: string(&value["model"]),
+        reasoning: value["reasoning"].as_str().map(str::to_owned),
     })
 }
 

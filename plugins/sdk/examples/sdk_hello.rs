@@ -39,6 +39,6 @@ impl Guest for Hello {
 
 // Component exports only exist on the component target; natively (`cargo test` builds
 // examples) this stays an empty library, because a native linker rejects export names
-// like `wasmhost:plugin/tool@0.1.0#call`.
+// like `wasmhost:plugin/tool@0.2.0#call`.
 #[cfg(target_arch = "wasm32")]
 wasmhost_plugin::tool::export_tool!(Hello);

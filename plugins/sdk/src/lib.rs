@@ -1,5 +1,5 @@
 //! The guest side of wasmhost plugins, for Rust: the bindings of the contract this SDK
-//! targets ([`API_VERSION`], `wit/v0.1.0`), a tool-spec builder and JSON argument parsing
+//! targets ([`API_VERSION`], `wit/v0.2.0`), a tool-spec builder and JSON argument parsing
 //! whose errors read well to a model.
 //!
 //! A tool plugin (a `cdylib` built with `cargo build --target wasm32-wasip2`):
@@ -43,14 +43,14 @@ pub use args::parse_args;
 pub use spec::Spec;
 
 /// The contract version this SDK is built against; the host reads it from the export
-/// names (`wasmhost:plugin/tool@0.1.0`) and refuses versions it does not implement.
-pub const API_VERSION: &str = "0.1.0";
+/// names (`wasmhost:plugin/tool@0.2.0`) and refuses versions it does not implement.
+pub const API_VERSION: &str = "0.2.0";
 
 /// The `tool-plugin` world: implement [`tool::Guest`], then `tool::export_tool!(YourType)`.
 pub mod tool {
     wit_bindgen::generate!({
         world: "tool-plugin",
-        path: "../../wit/v0.1.0",
+        path: "../../wit/v0.2.0",
         pub_export_macro: true,
         export_macro_name: "export_tool",
         default_bindings_module: "wasmhost_plugin::tool",
@@ -67,7 +67,7 @@ pub mod tool {
 pub mod provider {
     wit_bindgen::generate!({
         world: "provider-plugin",
-        path: "../../wit/v0.1.0",
+        path: "../../wit/v0.2.0",
         generate_all,
         pub_export_macro: true,
         export_macro_name: "export_provider",

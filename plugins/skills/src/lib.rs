@@ -8,7 +8,7 @@
 //! - `get_skill {name}` → `{"name","description","license"?,"compatibility"?,"allowed_tools"?,
 //!   "path","body","files":[...],"files_truncated"}`
 //! - `read_file_in_skill {name, path}` → the file's text
-//! - `run_python_script {name, script | code, args?, stdin?}` →
+//! - `run_python_script {name, script | module | code, args?, stdin?, files?}` →
 //!   `{"stdout","stderr","exit_code","timed_out","truncated","duration_ms"}`, run by the host
 //!   through the `script-bridge` import under this plugin's policy
 //!
@@ -37,7 +37,7 @@ use wasmhost::plugin::script_bridge::{self, ScriptError, ScriptOutput, ScriptReq
 
 wit_bindgen::generate!({
     world: "tool-plugin",
-    path: "../../wit/v0.1.0",
+    path: "../../wit/v0.2.0",
 });
 
 struct SkillsPlugin;

@@ -85,7 +85,11 @@ pub async fn run(policy: &PluginPolicy, job: &ResolvedJob) -> Result<ScriptRun, 
                 policy.name
             )));
         }
-        super::resolve::write_files(workdir, &job.files).await?;
+        if let Err(failure) = super::resolve::write_files(workdir, &job.files).await {
+            // Removing the copy is blocking file I/O: keep it off the async workers.
+            drop(tokio::task::spawn_blocking(move || drop(scratch)));
+            return Err(failure);
+        }
     }
     let command = command(policy, job, &interpreter, workdir);
     let stdin = job.stdin.as_deref().unwrap_or_default().as_bytes();

@@ -59,6 +59,41 @@ fn a_script_request_reaches_the_host_normalized_and_the_output_is_json() {
 }
 
 #[test]
+fn a_module_with_input_files_reaches_the_host_in_path_order() {
+    let f = with_skill();
+    let mut host = FakeHost {
+        answer: Some(Ok(ScriptOutput {
+            stdout: "ok\n".into(),
+            stderr: String::new(),
+            exit_code: 0,
+            timed_out: false,
+            truncated: false,
+            duration_ms: 5,
+        })),
+        ..FakeHost::default()
+    };
+    run(
+        &f,
+        &mut host,
+        json!({"name": "conv", "module": "scripts.run", "args": ["in/b.csv"],
+               "files": {"in/b.csv": "x,y\n", "a.txt": "hello"}}),
+    )
+    .expect("runs");
+    let request = &host.requests[0];
+    assert_eq!(request.module.as_deref(), Some("scripts.run"));
+    assert_eq!(
+        (request.script.as_deref(), request.code.as_deref()),
+        (None, None)
+    );
+    let files: Vec<(&str, &str)> = request
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.content.as_str()))
+        .collect();
+    assert_eq!(files, [("a.txt", "hello"), ("in/b.csv", "x,y\n")]);
+}
+
+#[test]
 fn inline_code_with_stdin_and_a_failed_run_is_still_a_result() {
     let f = with_skill();
     let mut host = FakeHost {
@@ -98,7 +133,19 @@ fn argument_errors() {
     for (arguments, expected) in [
         (
             json!({"name": "conv", "code": "1", "script": "scripts/run.py"}),
-            "not both",
+            "only one of",
+        ),
+        (
+            json!({"name": "conv", "module": "scripts.run", "code": "1"}),
+            "only one of",
+        ),
+        (
+            json!({"name": "conv", "code": "1", "files": ["a.txt"]}),
+            "expected a map",
+        ),
+        (
+            json!({"name": "conv", "code": "1", "files": {"a.txt": 3}}),
+            "expected a string",
         ),
         (json!({"name": "conv"}), "give `script`"),
         (json!({"script": "scripts/run.py"}), "missing field `name`"),

@@ -5,6 +5,9 @@
 //!
 //! Usage counts words, not tokens: `input` is the last user message's word count and
 //! `output` the reply's.
+//!
+//! It targets contract 0.1 on purpose: the host serves it through its 0.1 adapters, so
+//! every test that runs it also tests that an older plugin still works.
 
 wit_bindgen::generate!({ path: "../../../wit/v0.1.0", world: "provider-plugin", generate_all });
 

@@ -13,6 +13,9 @@
 //! a plugin asking for a secret it has no business with.
 //!
 //! Nothing here unwraps anything from the request: a malformed mode is a `bad-request`.
+//!
+//! It targets contract 0.1 on purpose: the host serves it through its 0.1 adapters, so
+//! every test that runs it also tests that an older plugin still works.
 
 wit_bindgen::generate!({
     path: "../../../wit/v0.1.0",

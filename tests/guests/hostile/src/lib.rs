@@ -15,6 +15,9 @@
 //!
 //! Only `panic` and `print_panic` may panic; every other tool reports bad input and failed
 //! I/O as a `tool-error`.
+//!
+//! It targets contract 0.1 on purpose: the host serves it through its 0.1 adapters, so
+//! every test that runs it also tests that an older plugin still works.
 
 wit_bindgen::generate!({ path: "../../../wit/v0.1.0", world: "tool-plugin", generate_all });
 
