@@ -457,3 +457,32 @@ async fn a_module_runs_with_python_m_and_input_files_land_in_the_scratch_copy() 
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn input_files_never_go_through_a_link_of_the_skill() {
+    // The scratch copy keeps the skill's links; one pointing out of it must not carry an
+    // input file anywhere.
+    let (root, skill) = temp_skill();
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(outside.path(), skill.join("data")).expect("symlink");
+    std::os::unix::fs::symlink(outside.path().join("f.txt"), skill.join("f.txt")).expect("symlink");
+    let mut policy = native(root.path());
+    policy.python.scratch_copy = true;
+    for path in ["data/new/x.csv", "data/x.csv", "f.txt"] {
+        let job = ScriptJob {
+            files: vec![wasmhost::scripts::ScriptFile {
+                path: path.into(),
+                content: "planted".into(),
+            }],
+            ..code("demo", "print(1)")
+        };
+        let refused = run_err(&policy, job).await;
+        assert!(
+            matches!(&refused, ScriptFailure::InvalidRequest(m)
+                if m.contains("symbolic link") || m.contains("would replace")),
+            "{path}: {refused:?}"
+        );
+    }
+    let planted: Vec<_> = std::fs::read_dir(outside.path()).expect("read").collect();
+    assert!(planted.is_empty(), "written outside: {planted:?}");
+}

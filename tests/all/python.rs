@@ -622,13 +622,21 @@ async fn bad_modules_and_input_files_are_refused_with_the_reason() {
         (with_files(vec![file("/etc/x", "x")]), "not a relative path"),
         (with_files(vec![file("./a", "x")]), "not a relative path"),
         (with_files(vec![file("", "x")]), "not a relative path"),
+        (with_files(vec![file("a/", "x")]), "not a relative path"),
+        (with_files(vec![file("a//b", "x")]), "not a relative path"),
+        (
+            with_files(vec![file("d/".repeat(33).trim_end_matches('/'), "x")]),
+            "32 levels",
+        ),
+        (with_files(vec![file(&"n".repeat(1025), "x")]), "1024 bytes"),
+        (module("scripts.é"), "is not a module name"),
         (
             with_files(vec![file("a", "1"), file("a", "2")]),
             "given twice",
         ),
         (
             with_files(vec![file("a", "1"), file("a/b", "2")]),
-            "folder of another",
+            "a folder of the other",
         ),
         (with_files(many), "over the limit of 64"),
         (with_files(big), "over the limit of 16777216"),

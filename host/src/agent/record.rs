@@ -13,7 +13,7 @@
 //!   it (a fallback may take over), so a cassette may mix providers;
 //! - `request` is the host's [`ChatRequest`] as serde JSON (messages, tools, options);
 //! - `stream` says whether the response was streamed; `events` are the streamed events in
-//!   order (empty when not streamed): `{"type":"text","text"}`,
+//!   order (empty when not streamed): `{"type":"text","text"}`, `{"type":"reasoning","text"}`,
 //!   `{"type":"tool_call_start","index","id","name"}`,
 //!   `{"type":"tool_call_delta","index","fragment"}`,
 //!   `{"type":"usage","input_tokens","output_tokens"[,"cached_input_tokens"]}`,

@@ -1,5 +1,5 @@
 //! What a provider's response may be, checked as it arrives: at most `response_kib` of
-//! text and tool calls, at most `stream_events` events and `max_tool_calls` calls, never
+//! text, reasoning and tool calls, at most `stream_events` events and `max_tool_calls` calls, never
 //! `stall_secs` without progress; and with the plugin's granted secret redacted, even when
 //! a stream splits it across deltas.
 
@@ -67,6 +67,8 @@ impl<'a> StreamGuard<'a> {
             progressed |= is_progress(&event);
             match event {
                 StreamEvent::TextDelta(text) => {
+                    // What the reasoning redactor held back comes before the answer.
+                    self.flush_reasoning(&mut out);
                     let shown = self.text.push(&text);
                     if !shown.is_empty() {
                         out.push(StreamEvent::TextDelta(shown));
@@ -79,6 +81,7 @@ impl<'a> StreamGuard<'a> {
                     }
                 }
                 StreamEvent::ToolCallDelta { index, fragment } => {
+                    self.flush_reasoning(&mut out);
                     // A fragment of a call that never started is dropped by the assembler
                     // too; keeping a redactor for it would let a stream grow host state.
                     if let Some(redactor) = self.fragments.get_mut(&index) {
@@ -92,6 +95,7 @@ impl<'a> StreamGuard<'a> {
                     }
                 }
                 StreamEvent::ToolCallStart { index, id, name } => {
+                    self.flush_reasoning(&mut out);
                     self.calls += 1;
                     if self.calls > self.limits.max_tool_calls {
                         return Err(ProviderError::Limit {
@@ -144,12 +148,17 @@ impl<'a> StreamGuard<'a> {
         Ok(out)
     }
 
-    /// Releases what the redactors held back: it was not a secret.
-    fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+    /// Releases what the reasoning redactor held back: it was not a secret.
+    fn flush_reasoning(&mut self, out: &mut Vec<StreamEvent>) {
         let reasoning = self.reasoning.finish();
         if !reasoning.is_empty() {
             out.push(StreamEvent::ReasoningDelta(reasoning));
         }
+    }
+
+    /// Releases what the redactors held back: it was not a secret.
+    fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        self.flush_reasoning(out);
         let text = self.text.finish();
         if !text.is_empty() {
             out.push(StreamEvent::TextDelta(text));
@@ -211,8 +220,8 @@ pub fn response_bytes(response: &ChatResponse) -> usize {
 pub fn over_response_limit(plugin: &str, limit: usize) -> ProviderError {
     ProviderError::Limit {
         message: format!(
-            "provider `{plugin}` sent more than {limit} bytes of text and tool calls in one \
-             response (raise `response_kib` in [plugins.{plugin}] of wasmhost.toml)"
+            "provider `{plugin}` sent more than {limit} bytes of text, reasoning and tool calls \
+             in one response (raise `response_kib` in [plugins.{plugin}] of wasmhost.toml)"
         ),
     }
 }

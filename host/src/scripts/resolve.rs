@@ -18,6 +18,12 @@ pub const MAX_INPUT_FILES: usize = 64;
 /// Bytes of all input files of one request together.
 pub const MAX_INPUT_BYTES: usize = 16 << 20;
 
+/// Longest path of one input file, in bytes.
+pub const MAX_INPUT_PATH_BYTES: usize = 1024;
+
+/// Most folders deep an input file may be.
+pub const MAX_INPUT_PATH_DEPTH: usize = 32;
+
 /// Longest dotted module name accepted (`scripts.office.unpack`).
 const MAX_MODULE_CHARS: usize = 256;
 
@@ -39,11 +45,10 @@ pub enum ScriptSource {
     Code(String),
     /// Relative to the skill folder, checked to stay inside it.
     File(PathBuf),
-    /// A module of the skill (`scripts.office.unpack`), found at `file` (relative to the
-    /// skill folder: `scripts/office/unpack.py` or `…/unpack/__main__.py`).
+    /// A module of the skill (`scripts.office.unpack`), checked to be a file inside it
+    /// (`scripts/office/unpack/__main__.py` or `scripts/office/unpack.py`).
     Module {
         name: String,
-        file: PathBuf,
     },
 }
 
@@ -103,36 +108,52 @@ pub fn resolve(policy: &PluginPolicy, job: ScriptJob) -> Result<ResolvedJob, Scr
     })
 }
 
-/// A dotted module name of the skill and the file `python -m` would run for it.
+/// A dotted module name of the skill, checked to name a file inside it that `python -m`
+/// would run: a package's `__main__.py` (a package wins over a module of the same name,
+/// as in CPython's import system), else the module's own `.py`.
 fn module_source(
     skill_dir: &Path,
     skill: &str,
     module: String,
 ) -> Result<ScriptSource, ScriptFailure> {
+    // ASCII identifiers only: what every skill uses, and a name that needs no escaping in
+    // the sandboxed runner's generated code nor any care on a command line.
     let identifier = |part: &str| {
         part.chars()
             .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_')
-            && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
-    if module.chars().count() > MAX_MODULE_CHARS || !module.split('.').all(identifier) {
+    if module.len() > MAX_MODULE_CHARS || !module.split('.').all(identifier) {
         return Err(ScriptFailure::InvalidRequest(format!(
-            "`{module}` is not a module name (dotted identifiers, as in `scripts.convert`)"
+            "`{}` is not a module name (dotted ASCII identifiers, as in `scripts.convert`)",
+            shown(&module)
         )));
     }
     let base = module.replace('.', "/");
-    let candidates = [format!("{base}.py"), format!("{base}/__main__.py")];
+    let candidates = [format!("{base}/__main__.py"), format!("{base}.py")];
     for candidate in &candidates {
         if std::fs::symlink_metadata(skill_dir.join(candidate)).is_ok() {
-            let file = script_path(skill_dir, skill, candidate)?;
-            return Ok(ScriptSource::Module { name: module, file });
+            script_path(skill_dir, skill, candidate)?;
+            return Ok(ScriptSource::Module { name: module });
         }
     }
     Err(ScriptFailure::InvalidRequest(format!(
         "skill `{skill}` has no module `{module}` (looked for {} and {})",
-        candidates[0], candidates[1]
+        candidates[1], candidates[0]
     )))
 }
+
+/// `text` as an error message quotes it: at most [`QUOTED_CHARS`] characters.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// Characters of a path or name an error message quotes.
+const QUOTED_CHARS: usize = 120;
 
 /// Input files name distinct places inside the working folder and fit the limits.
 fn check_files(files: &[ScriptFile]) -> Result<(), ScriptFailure> {
@@ -143,38 +164,49 @@ fn check_files(files: &[ScriptFile]) -> Result<(), ScriptFailure> {
             files.len()
         ));
     }
-    let bytes: usize = files.iter().map(|f| f.content.len()).sum();
+    let bytes: usize = files.iter().map(|f| f.content.len() + f.path.len()).sum();
     if bytes > MAX_INPUT_BYTES {
         return invalid(format!(
             "the input files hold {bytes} bytes, over the limit of {MAX_INPUT_BYTES} per run"
         ));
     }
-    let mut seen = BTreeSet::new();
+    let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     for file in files {
         let path = Path::new(&file.path);
         let clean = path.components().all(|c| matches!(c, Component::Normal(_)));
-        if file.path.is_empty() || !clean || file.path.contains(['\0', '\\']) {
-            return invalid(format!(
-                "input file `{}` is not a relative path inside the working folder (no \
-                 absolute paths, `.` or `..`)",
-                file.path
-            ));
-        }
-        let normal: PathBuf = path.components().collect();
-        // A file may not also be a folder of another (`a` and `a/b`).
-        if normal.ancestors().skip(1).any(|a| seen.contains(a)) || seen.contains(&normal) {
-            return invalid(format!(
-                "input file `{}` is given twice, or is also a folder of another",
-                file.path
-            ));
-        }
-        if files
-            .iter()
-            .any(|other| Path::new(&other.path).starts_with(&normal) && other.path != file.path)
+        if file.path.is_empty()
+            || !clean
+            || file.path.contains(['\0', '\\'])
+            || file.path.ends_with('/')
+            || file.path.contains("//")
         {
             return invalid(format!(
-                "input file `{}` is also a folder of another input file",
-                file.path
+                "input file `{}` is not a relative path inside the working folder (no \
+                 absolute paths, `.`, `..`, empty parts or a trailing `/`)",
+                shown(&file.path)
+            ));
+        }
+        let depth = path.components().count();
+        if file.path.len() > MAX_INPUT_PATH_BYTES || depth > MAX_INPUT_PATH_DEPTH {
+            return invalid(format!(
+                "input file `{}` has a path of {} bytes and {depth} levels; the limits are \
+                 {MAX_INPUT_PATH_BYTES} bytes and {MAX_INPUT_PATH_DEPTH} levels",
+                shown(&file.path),
+                file.path.len()
+            ));
+        }
+        let normal = path.to_path_buf();
+        if seen.contains(&normal) {
+            return invalid(format!("input file `{}` is given twice", shown(&file.path)));
+        }
+        let nested = seen
+            .iter()
+            .find(|other| normal.starts_with(other) || other.starts_with(&normal));
+        if let Some(other) = nested {
+            return invalid(format!(
+                "input file `{}` and `{}` cannot both be: one would be a folder of the other",
+                shown(&file.path),
+                shown(&other.to_string_lossy())
             ));
         }
         seen.insert(normal);
@@ -182,36 +214,75 @@ fn check_files(files: &[ScriptFile]) -> Result<(), ScriptFailure> {
     Ok(())
 }
 
-/// Writes the checked input `files` under `dir`, creating their folders; refuses to
-/// replace anything already there.
+/// Writes the checked input `files` under `dir`, creating their folders. Nothing is
+/// written through a symbolic link (a scratch copy of a skill keeps the skill's links, and
+/// one could point anywhere), and nothing already there is replaced.
 pub async fn write_files(dir: &Path, files: &[ScriptFile]) -> Result<(), ScriptFailure> {
-    let unavailable = |path: &str, e: std::io::Error| {
-        ScriptFailure::Unavailable(format!("cannot write input file `{path}`: {e}"))
+    if files.is_empty() {
+        return Ok(());
+    }
+    let (dir, files) = (dir.to_path_buf(), files.to_vec());
+    tokio::task::spawn_blocking(move || files.iter().try_for_each(|f| write_file(&dir, f)))
+        .await
+        .map_err(|e| ScriptFailure::Unavailable(format!("cannot write the input files: {e}")))?
+}
+
+fn write_file(dir: &Path, file: &ScriptFile) -> Result<(), ScriptFailure> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let name = shown(&file.path);
+    let unavailable = |e: std::io::Error| {
+        ScriptFailure::Unavailable(format!("cannot write input file `{name}`: {e}"))
     };
-    for file in files {
-        let target = dir.join(&file.path);
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| unavailable(&file.path, e))?;
-        }
-        let mut options = tokio::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        let mut out = match options.open(&target).await {
-            Ok(out) => out,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+    let parts: Vec<Component> = Path::new(&file.path).components().collect();
+    let Some((last, folders)) = parts.split_last() else {
+        return Err(ScriptFailure::InvalidRequest(format!(
+            "input file `{name}` has no name"
+        )));
+    };
+    let mut at = dir.to_path_buf();
+    for folder in folders {
+        at.push(folder);
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => {
                 return Err(ScriptFailure::InvalidRequest(format!(
-                    "input file `{}` would replace a file of the skill's working folder",
-                    file.path
+                    "input file `{name}` would go through the symbolic link `{}` of the \
+                     skill; links are not followed",
+                    shown(&folder.as_os_str().to_string_lossy())
                 )));
             }
-            Err(e) => return Err(unavailable(&file.path, e)),
-        };
-        tokio::io::AsyncWriteExt::write_all(&mut out, file.content.as_bytes())
-            .await
-            .map_err(|e| unavailable(&file.path, e))?;
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(ScriptFailure::InvalidRequest(format!(
+                    "input file `{name}` needs `{}` to be a folder, and it is a file",
+                    shown(&folder.as_os_str().to_string_lossy())
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir(&at).map_err(unavailable)?;
+            }
+            Err(e) => return Err(unavailable(e)),
+        }
     }
-    Ok(())
+    at.push(last);
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&at);
+    let mut out = match opened {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(ScriptFailure::InvalidRequest(format!(
+                "input file `{name}` would replace what is already in the working folder \
+                 (a file of the skill's copy, or another input file on a case-insensitive \
+                 file system)"
+            )));
+        }
+        Err(e) => return Err(unavailable(e)),
+    };
+    out.write_all(file.content.as_bytes()).map_err(unavailable)
 }
 
 fn script_path(skill_dir: &Path, skill: &str, script: &str) -> Result<PathBuf, ScriptFailure> {

@@ -29,12 +29,53 @@ pub struct MessageStream {
     stop_reason: Option<String>,
     /// Open tool-use blocks by index: whether any argument text was sent.
     tool_blocks: BTreeMap<u32, bool>,
-    /// The end of the text sent so far (its last two characters), to separate the next
-    /// text block from it like `response::block_separator` does.
-    text_tail: String,
-    /// A new text block began after earlier text: it is separated once it has text.
-    separate: bool,
+    /// The answer's text blocks, joined as `response::parse_message` joins them.
+    text: Joined,
+    /// The thinking blocks, joined the same way.
+    thinking: Joined,
     done: bool,
+}
+
+/// Blocks of text streamed one after another, separated as a whole message's are.
+#[derive(Debug, Default)]
+struct Joined {
+    /// The end of the text sent so far (its last two characters), to separate the next
+    /// block from it like `response::block_separator` does.
+    tail: String,
+    /// A new block began after earlier text: it is separated once it has text.
+    separate: bool,
+}
+
+impl Joined {
+    /// A new block starts.
+    fn start(&mut self) {
+        self.separate = !self.tail.is_empty();
+    }
+
+    /// The pieces to send for `text` of the current block (a separator first, if due).
+    fn push(&mut self, text: Option<&Value>) -> Vec<String> {
+        let Some(text) = text.and_then(Value::as_str).filter(|t| !t.is_empty()) else {
+            return Vec::new();
+        };
+        let mut pieces = Vec::new();
+        if std::mem::take(&mut self.separate) {
+            let separator = block_separator(&self.tail);
+            if !separator.is_empty() {
+                pieces.push(separator.to_owned());
+            }
+        }
+        pieces.push(text.to_owned());
+        self.tail.push_str(text);
+        let keep = self
+            .tail
+            .chars()
+            .rev()
+            .take(2)
+            .map(char::len_utf8)
+            .sum::<usize>();
+        self.tail.drain(..self.tail.len() - keep);
+        pieces
+    }
 }
 
 impl MessageStream {
@@ -57,8 +98,12 @@ impl MessageStream {
                     .ok_or(Malformed("no `content_block`"))?;
                 match block.get("type").and_then(Value::as_str) {
                     Some("text") => {
-                        self.separate = !self.text_tail.is_empty();
+                        self.text.start();
                         self.push_text(out, block.get("text"));
+                    }
+                    Some("thinking") => {
+                        self.thinking.start();
+                        self.push_thinking(out, block.get("thinking"));
                     }
                     Some("tool_use") => {
                         let id = string(block, "id")?;
@@ -70,7 +115,7 @@ impl MessageStream {
                             name,
                         }));
                     }
-                    // thinking, redacted_thinking, server tool blocks: not ours to relay.
+                    // redacted_thinking (encrypted), server tool blocks: not ours to relay.
                     _ => {}
                 }
             }
@@ -91,15 +136,7 @@ impl MessageStream {
                             }));
                         }
                     }
-                    Some("thinking_delta") => {
-                        if let Some(thinking) = delta
-                            .get("thinking")
-                            .and_then(Value::as_str)
-                            .filter(|t| !t.is_empty())
-                        {
-                            out.push(StreamEvent::ReasoningDelta(thinking.to_owned()));
-                        }
-                    }
+                    Some("thinking_delta") => self.push_thinking(out, delta.get("thinking")),
                     // signature_delta, citations_delta.
                     _ => {}
                 }
@@ -174,25 +211,16 @@ fn usage_of(usage: &Value) -> Result<WireUsage, Malformed> {
 impl MessageStream {
     /// Relays a piece of text, after the separator a new block owes the text before it.
     fn push_text(&mut self, out: &mut Vec<StreamEvent>, text: Option<&Value>) {
-        let Some(text) = text.and_then(Value::as_str).filter(|t| !t.is_empty()) else {
-            return;
-        };
-        if std::mem::take(&mut self.separate) {
-            let separator = block_separator(&self.text_tail);
-            if !separator.is_empty() {
-                out.push(StreamEvent::TextDelta(separator.to_owned()));
-            }
-        }
-        out.push(StreamEvent::TextDelta(text.to_owned()));
-        self.text_tail.push_str(text);
-        let keep = self
-            .text_tail
-            .chars()
-            .rev()
-            .take(2)
-            .map(char::len_utf8)
-            .sum::<usize>();
-        self.text_tail.drain(..self.text_tail.len() - keep);
+        out.extend(self.text.push(text).into_iter().map(StreamEvent::TextDelta));
+    }
+
+    fn push_thinking(&mut self, out: &mut Vec<StreamEvent>, text: Option<&Value>) {
+        out.extend(
+            self.thinking
+                .push(text)
+                .into_iter()
+                .map(StreamEvent::ReasoningDelta),
+        );
     }
 }
 

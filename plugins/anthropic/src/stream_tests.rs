@@ -130,6 +130,8 @@ fn thinking_is_relayed_as_reasoning_and_unknown_events_are_ignored() {
         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n",
         "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n",
         "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hmm\"}}\n\n",
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"more\"}}\n\n",
         "event: something_new\ndata: {\"type\":\"something_new\",\"x\":1}\n\n",
         "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"max_tokens\"},\"usage\":{\"output_tokens\":9}}\n\n",
         "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
@@ -137,7 +139,10 @@ fn thinking_is_relayed_as_reasoning_and_unknown_events_are_ignored() {
     assert_eq!(
         transcript(body.as_bytes()).events,
         [
+            // Two thinking blocks, separated as a whole message's are.
             StreamEvent::ReasoningDelta("hmm".into()),
+            StreamEvent::ReasoningDelta("\n\n".into()),
+            StreamEvent::ReasoningDelta("more".into()),
             StreamEvent::Usage(Usage {
                 input_tokens: 3,
                 output_tokens: 9,

@@ -229,17 +229,22 @@ pub fn reasoning_only_warning(reasoning_chars: usize) -> String {
     )
 }
 
-/// A message's answer text and its reasoning (`thinking` parts, then `reasoning_content`
-/// or `reasoning`, whichever the server sends).
+/// The reasoning of a message or delta: the first non-empty of the `thinking` parts,
+/// `reasoning_content` and `reasoning`. Servers and gateways that fill two of them (for
+/// compatibility) send the same text in both.
+pub fn first_reasoning(candidates: [Option<String>; 3]) -> Option<String> {
+    candidates.into_iter().flatten().find(|r| !r.is_empty())
+}
+
+/// A message's answer text and its reasoning.
 fn content_and_reasoning(message: &WireMessage) -> (String, String) {
     let content = Content::of(message.content.as_ref());
-    let mut reasoning = content.reasoning;
-    for extra in [&message.reasoning_content, &message.reasoning]
-        .into_iter()
-        .flatten()
-    {
-        reasoning.push_str(extra);
-    }
+    let reasoning = first_reasoning([
+        Some(content.reasoning),
+        message.reasoning_content.clone(),
+        message.reasoning.clone(),
+    ])
+    .unwrap_or_default();
     let answered = !content.text.trim().is_empty()
         || message.tool_calls.as_ref().is_some_and(|c| !c.is_empty());
     if !reasoning.is_empty() && !answered {

@@ -200,6 +200,7 @@ fn mistral_thinking_parts_and_reasoning_fields_are_not_the_answer() {
     let response = parse_completion(body, "deepseek-reasoner").expect("parses");
     assert!(response.message.content.is_empty());
     assert_eq!(response.reasoning.as_deref(), Some("Let me think"));
+
     assert_eq!(response.finish_reason, FinishReason::Length);
     let warnings = provider_kit::testing::take_warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -207,4 +208,12 @@ fn mistral_thinking_parts_and_reasoning_fields_are_not_the_answer() {
         warnings[0].contains("12 characters of reasoning"),
         "{warnings:?}"
     );
+    // A gateway that fills both fields sends the text once, not twice.
+    let body = br#"{
+      "id": "c3", "object": "chat.completion", "created": 1, "model": "m",
+      "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+        "content": "8", "reasoning_content": "2 cubed", "reasoning": "2 cubed"}}]
+    }"#;
+    let response = parse_completion(body, "m").expect("parses");
+    assert_eq!(response.reasoning.as_deref(), Some("2 cubed"));
 }

@@ -25,7 +25,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::{self, ApiError};
-use crate::response::{Content, WireUsage, finish_reason, malformed, reasoning_only_warning};
+use crate::response::{
+    Content, WireUsage, finish_reason, first_reasoning, malformed, reasoning_only_warning,
+};
 
 #[derive(Debug, Deserialize)]
 struct Chunk {
@@ -106,15 +108,12 @@ impl ChatStream {
             }
             if let Some(delta) = choice.delta {
                 let content = Content::of(delta.content.as_ref());
-                for reasoning in [
+                // Servers that fill both fields send the same text twice: take one.
+                if let Some(reasoning) = first_reasoning([
                     Some(content.reasoning),
                     delta.reasoning_content,
                     delta.reasoning,
-                ]
-                .into_iter()
-                .flatten()
-                .filter(|r| !r.is_empty())
-                {
+                ]) {
                     self.reasoning_chars += reasoning.chars().count();
                     out.push(StreamEvent::ReasoningDelta(reasoning));
                 }

@@ -258,6 +258,24 @@ fn mistral_thinking_parts_are_not_the_answer() {
 }
 
 #[test]
+fn reasoning_sent_in_two_fields_at_once_is_relayed_once() {
+    let body = concat!(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"hmm\",\"reasoning\":\"hmm\"}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: [DONE]\n\n",
+    );
+    let transcript = transcript(body.as_bytes());
+    assert_eq!(
+        transcript.events,
+        vec![
+            StreamEvent::ReasoningDelta("hmm".into()),
+            StreamEvent::TextDelta("ok".into()),
+            StreamEvent::Finish(FinishReason::Stop)
+        ]
+    );
+}
+
+#[test]
 fn content_parts_split_answer_from_reasoning() {
     let parts = serde_json::json!([
         {"type": "thinking", "thinking": [{"type": "text", "text": "hmm "}, {"type": "text", "text": "ok"}]},

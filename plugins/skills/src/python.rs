@@ -1,8 +1,9 @@
 //! `run_python_script`: run one of a skill's scripts, one of its modules (`python -m`), or
 //! inline Python, through the host's `script-bridge`, with input files if the call gives
-//! any. The plugin checks the request as `read_file_in_skill` checks a path (a
+//! any. The plugin checks the skill and a script's path as `read_file_in_skill` checks a path (a
 //! usable skill, a regular file reached without `..` or symlinks); the host checks it again
-//! against the policy and decides where it runs (sandboxed or native).
+//! against the policy, checks a module and the input files itself (it is the one that
+//! finds the module and writes the files), and decides where it runs (sandboxed or native).
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -9,7 +9,8 @@
 //!   policy's `interpreter`, else `unavailable` ([`interpreter`]).
 //! - **Working directory**: the skill folder, or with `scratch_copy = true` a fresh copy of
 //!   it in a temporary folder that is deleted afterwards ([`scratch`]).
-//! - **Command line**: `PYTHON -s -c CODE ARGS…` or `PYTHON -s -- SCRIPT ARGS…`, the script
+//! - **Command line**: `PYTHON -s -c CODE ARGS…`, `PYTHON -s -m MODULE ARGS…` or
+//!   `PYTHON -s -- SCRIPT ARGS…`, the script
 //!   path relative to the working directory, so `sys.argv` is what the skill's instructions
 //!   show (`python3 scripts/convert.py 10 km mi`). Not `-I` (isolated mode): it implies `-E`,
 //!   which would ignore the `PYTHON*` variables below and any the policy grants on purpose

@@ -2,8 +2,8 @@
 //! `runtimes/python/` by `just python-runner`), run in this host's sandbox.
 //!
 //! Each run gets a fresh instance whose policy grants the skill's folder read-only at
-//! `/skill`, a new empty temporary folder read-write at `/scratch` (the working
-//! directory, deleted afterwards), `/dev/stdin` (the input, read-only), the calling
+//! `/skill`, a new temporary folder read-write at `/scratch` (the working directory,
+//! holding only the request's input files, deleted afterwards), `/dev/stdin` (the input, read-only), the calling
 //! plugin's environment and nothing else: no hosts, no other folders. It runs under the plugin's script limits
 //! (`[plugins.NAME.python]`). A script that crosses one is the script's failure, reported
 //! as a [`ScriptRun`] with exit code -1 ([`outcome::KILLED_EXIT_CODE`]), not a host
@@ -185,10 +185,14 @@ impl SandboxedPython {
 /// the skill folder first on `sys.path`, the module as `__main__`, `sys.argv[0]` its file.
 /// The preflight follows the literal `runpy.run_module` into the module's own imports.
 fn run_module(name: &str) -> String {
-    // `name` is checked to be dotted identifiers: it needs no escaping in a literal.
+    // JSON strings are Python string literals (the name is checked to be ASCII, so there
+    // is not even an escape in it).
+    let literal = |text: &str| serde_json::Value::from(text).to_string();
     format!(
-        "import runpy, sys\nsys.path.insert(0, {SKILL_GUEST_PATH:?})\n\
-         runpy.run_module({name:?}, run_name=\"__main__\", alter_sys=True)\n"
+        "import runpy, sys\nsys.path.insert(0, {})\n\
+         runpy.run_module({}, run_name=\"__main__\", alter_sys=True)\n",
+        literal(SKILL_GUEST_PATH),
+        literal(name)
     )
 }
 
