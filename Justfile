@@ -31,6 +31,11 @@ python-tool:
 skills-ref:
     test -x target/tools/skills-ref/bin/agentskills || { python3 -m venv target/tools/skills-ref && target/tools/skills-ref/bin/python -m pip install --quiet --disable-pip-version-check skills-ref==0.1.1; }
 
+# The official MCP Python SDK (`mcp` from PyPI) in target/tools/mcp: the tests drive
+# `wasmhost mcp` with its client.
+mcp-sdk:
+    test -x target/tools/mcp/bin/python && target/tools/mcp/bin/python -c "import mcp" 2>/dev/null || { python3 -m venv target/tools/mcp && target/tools/mcp/bin/python -m pip install --quiet --disable-pip-version-check mcp==2.3.0; }
+
 # Build the shipped plugins and put them (and the Python runner) next to the debug binary.
 plugins: setup python-runner
     cargo build --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic -p replay
@@ -67,7 +72,7 @@ lint:
     cargo clippy --release --target wasm32-wasip2 --target-dir target/wasm -p skills -p openai -p anthropic -p replay -p wasmhost-plugin -- -D warnings
 
 # Every test: lints, unit tests, and end-to-end tests on real components.
-test: setup python-runner python-tool skills-ref lint
+test: setup python-runner python-tool skills-ref mcp-sdk lint
     cargo test
     cargo test -p skills -p provider-kit -p openai -p anthropic -p replay -p wasmhost-plugin
 

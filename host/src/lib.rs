@@ -9,7 +9,8 @@
 //! - [`plugin`]: loading components, detecting their world, typed tool/provider calls;
 //! - [`agent`]: the conversation loop over wasm-free `ChatProvider`/`ToolBox` traits;
 //! - [`chat`]: the conversation data model; [`scripts`]: running skills' Python;
-//! - [`session`]: a conversation built from a spec, what every frontend shares.
+//! - [`session`]: a conversation built from a spec, what every frontend shares;
+//! - [`mcp`]: the tools served to MCP clients.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,6 +34,7 @@ pub mod bindings;
 mod blocking;
 pub mod caps;
 pub mod chat;
+pub mod mcp;
 pub mod plugin;
 pub mod policy;
 pub mod runtime;

@@ -23,6 +23,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("session", &["agent", "chat", "plugin", "policy", "sandbox"]),
+    ("mcp", &["agent", "chat"]),
 ];
 
 fn src() -> PathBuf {

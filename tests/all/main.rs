@@ -10,6 +10,7 @@ mod filesystem;
 mod http;
 mod limits;
 mod loading;
+mod mcp;
 mod native_python;
 mod python;
 mod replay;

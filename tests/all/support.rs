@@ -112,8 +112,15 @@ pub fn wasmhost_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
 /// inside the test's folder.
 pub fn wasmhost_command(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(wasmhost_bin());
+    command.args(args);
+    test_environment(&mut command, cwd, env);
     command
-        .args(args)
+}
+
+/// The environment [`wasmhost_command`] gives the host, for a command that starts it
+/// itself (an MCP client).
+pub fn test_environment(command: &mut Command, cwd: &Path, env: &[(&str, &str)]) {
+    command
         .current_dir(cwd)
         .env("WASMHOST_PLUGIN_PATH", guests::PLUGIN_DIR)
         .env("WASMHOST_CACHE_DIR", cache_dir())
@@ -129,7 +136,6 @@ pub fn wasmhost_command(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Comm
     for (k, v) in env {
         command.env(k, v);
     }
-    command
 }
 
 pub fn stdout(o: &Output) -> String {

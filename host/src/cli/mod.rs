@@ -6,6 +6,7 @@ mod chat;
 mod config;
 mod inspect;
 mod logs;
+mod mcp;
 mod new;
 mod precompile;
 mod providers;
@@ -57,6 +58,8 @@ enum Command {
     Models(providers::ModelsArgs),
     /// Work with skill folders: `skills check DIR` validates them.
     Skills(skills::SkillsArgs),
+    /// Serve tool plugins and skills to an MCP client (Claude Code, Codex, ...) over stdio.
+    Mcp(mcp::McpArgs),
     /// Create a plugin crate: `new tool NAME` or `new provider NAME` (--dir DIR).
     New(new::NewArgs),
     /// Compile plugins and the Python runtime into the cache now, so first runs start at
@@ -133,6 +136,7 @@ pub fn main() -> ExitCode {
         match command {
             Command::Inspect(args) => inspect::run(&env, args).await,
             Command::Call(args) => call::run(&env, args).await,
+            Command::Mcp(args) => mcp::run(&env, args).await,
             Command::Run(args) => run::run(&env, args).await,
             Command::Chat(args) => chat::run(&env, args).await,
             Command::Providers(args) => providers::list(&env, args).await,

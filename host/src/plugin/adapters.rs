@@ -80,42 +80,111 @@ pub enum ToolBoxError {
     Plugin(#[from] PluginError),
 }
 
+/// How a tool box names tools that two plugins both offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collisions {
+    /// Refuse to build the box, naming both plugins ([`ToolBoxError::Duplicate`]).
+    Refuse,
+    /// Offer each such tool as `PLUGIN__TOOL` (see [`PluginToolBox::renamed`]).
+    Prefix,
+}
+
+/// A tool offered under another name than its plugin gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renamed {
+    pub plugin: String,
+    pub tool: String,
+    pub offered_as: String,
+}
+
+/// What separates a plugin's name from its tool's in a prefixed name.
+pub const PREFIX_SEPARATOR: &str = "__";
+
 /// Tool plugins behind one name space.
 pub struct PluginToolBox {
     specs: Vec<ToolSpec>,
-    /// Tool name → index into `plugins`.
-    owners: BTreeMap<String, usize>,
+    /// Offered tool name → index into `plugins`, and the name the plugin knows it by.
+    owners: BTreeMap<String, (usize, String)>,
     plugins: Vec<Arc<ToolPlugin>>,
+    renamed: Vec<Renamed>,
 }
 
 impl PluginToolBox {
     pub async fn new(plugins: Vec<ToolPlugin>) -> Result<Self, ToolBoxError> {
+        Self::with_collisions(plugins, Collisions::Refuse).await
+    }
+
+    pub async fn with_collisions(
+        plugins: Vec<ToolPlugin>,
+        collisions: Collisions,
+    ) -> Result<Self, ToolBoxError> {
         let plugins: Vec<Arc<ToolPlugin>> = plugins.into_iter().map(Arc::new).collect();
-        let mut specs = Vec::new();
-        let mut owners = BTreeMap::new();
+        let mut listed = Vec::new();
         for (i, plugin) in plugins.iter().enumerate() {
             for spec in plugin.list_tools().await? {
-                if let Some(&first) = owners.get(&spec.name) {
-                    let first: &Arc<ToolPlugin> = &plugins[first];
-                    return Err(ToolBoxError::Duplicate {
-                        tool: spec.name,
-                        first: first.plugin().name().to_string(),
-                        second: plugin.plugin().name().to_string(),
-                    });
-                }
-                owners.insert(spec.name.clone(), i);
-                specs.push(ToolSpec {
-                    name: spec.name,
-                    description: spec.description,
-                    parameters_schema: spec.parameters_schema,
+                listed.push((i, spec));
+            }
+        }
+        // Every tool whose name another plugin offers too.
+        let mut offered_by: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, spec) in &listed {
+            offered_by.entry(spec.name.as_str()).or_default().push(*i);
+        }
+        let clashing: BTreeMap<String, Vec<usize>> = offered_by
+            .into_iter()
+            .filter(|(_, owners)| owners.len() > 1)
+            .map(|(name, owners)| (name.to_string(), owners))
+            .collect();
+        if let (Collisions::Refuse, Some((tool, owners))) = (collisions, clashing.iter().next()) {
+            return Err(ToolBoxError::Duplicate {
+                tool: tool.clone(),
+                first: plugins[owners[0]].plugin().name().to_string(),
+                second: plugins[owners[1]].plugin().name().to_string(),
+            });
+        }
+        let mut specs = Vec::new();
+        let mut owners = BTreeMap::new();
+        let mut renamed = Vec::new();
+        for (i, spec) in listed {
+            let plugin = plugins[i].plugin().name();
+            let offered = if clashing.contains_key(&spec.name) {
+                let offered_as = format!("{plugin}{PREFIX_SEPARATOR}{}", spec.name);
+                renamed.push(Renamed {
+                    plugin: plugin.to_string(),
+                    tool: spec.name.clone(),
+                    offered_as: offered_as.clone(),
+                });
+                offered_as
+            } else {
+                spec.name.clone()
+            };
+            if let Some((first, _)) = owners.get(&offered) {
+                // The same plugin listed twice, or a prefixed name a plugin uses itself.
+                let first: &Arc<ToolPlugin> = &plugins[*first];
+                return Err(ToolBoxError::Duplicate {
+                    tool: offered,
+                    first: first.plugin().name().to_string(),
+                    second: plugin.to_string(),
                 });
             }
+            owners.insert(offered.clone(), (i, spec.name));
+            specs.push(ToolSpec {
+                name: offered,
+                description: spec.description,
+                parameters_schema: spec.parameters_schema,
+            });
         }
         Ok(Self {
             specs,
             owners,
             plugins,
+            renamed,
         })
+    }
+
+    /// The tools offered under a prefixed name because two plugins both have them.
+    pub fn renamed(&self) -> &[Renamed] {
+        &self.renamed
     }
 
     /// No tools at all.
@@ -124,12 +193,15 @@ impl PluginToolBox {
             specs: Vec::new(),
             owners: BTreeMap::new(),
             plugins: Vec::new(),
+            renamed: Vec::new(),
         }
     }
 
-    /// The plugin serving tool `name`.
+    /// The plugin serving tool `name` (as offered).
     pub fn plugin_for(&self, name: &str) -> Option<&ToolPlugin> {
-        self.owners.get(name).map(|&i| self.plugins[i].as_ref())
+        self.owners
+            .get(name)
+            .map(|(i, _)| self.plugins[*i].as_ref())
     }
 }
 
@@ -144,14 +216,14 @@ impl ToolBox for PluginToolBox {
         arguments: &'a str,
     ) -> BoxFuture<'a, Result<String, ToolFailure>> {
         Box::pin(async move {
-            let Some(plugin) = self.plugin_for(name) else {
+            let Some((index, own_name)) = self.owners.get(name) else {
                 let known: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
                 return Err(ToolFailure::new(
                     ToolErrorKind::UnknownTool,
                     format!("unknown tool `{name}`; available: {}", known.join(", ")),
                 ));
             };
-            match plugin.call(name, arguments).await {
+            match self.plugins[*index].call(own_name, arguments).await {
                 Ok(Ok(output)) => Ok(output),
                 Ok(Err(tool_error)) => Err(tool_failure(&tool_error)),
                 // A crash or a budget overrun goes back to the model as the tool's result.

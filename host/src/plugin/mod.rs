@@ -18,7 +18,9 @@ use std::sync::Arc;
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
-pub use adapters::{PluginProvider, PluginToolBox, ToolBoxError};
+pub use adapters::{
+    Collisions, PREFIX_SEPARATOR, PluginProvider, PluginToolBox, Renamed, ToolBoxError,
+};
 pub use error::PluginError;
 pub use locate::{PluginSource, installed, locate, search_dirs};
 pub use provider::{ModelInfo, ProviderInfo, ProviderPlugin};

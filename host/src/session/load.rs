@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::SessionError;
 use crate::plugin::{self, Plugin, ToolPlugin, World};
-use crate::plugin::{PluginProvider, PluginToolBox};
+use crate::plugin::{Collisions, PluginProvider, PluginToolBox};
 use crate::policy::credentials::{
     CredentialNeed, Declared, ProviderFlags, SecretSources, grant_provider, grant_tool,
 };
@@ -112,11 +112,21 @@ impl HostEnv {
     }
 
     /// The tool plugins of a session. A skills folder is a grant to the skills plugin
-    /// only: another tool never sees it.
-    pub(super) async fn tool_box(
+    /// only: another tool never sees it. Two plugins offering one tool name are refused.
+    pub async fn tool_box(
         &self,
         tools: &[String],
         skills: Option<&Path>,
+    ) -> Result<PluginToolBox, SessionError> {
+        self.tool_box_with(tools, skills, Collisions::Refuse).await
+    }
+
+    /// [`HostEnv::tool_box`], with colliding names handled as `collisions` says.
+    pub async fn tool_box_with(
+        &self,
+        tools: &[String],
+        skills: Option<&Path>,
+        collisions: Collisions,
     ) -> Result<PluginToolBox, SessionError> {
         let mut plugins: Vec<ToolPlugin> = Vec::new();
         for spec in tools {
@@ -128,7 +138,7 @@ impl HostEnv {
         if let (Some(dir), false) = (skills, has_skills) {
             plugins.push(self.load(SKILLS_PLUGIN, Some(dir)).await?.into_tool()?);
         }
-        Ok(PluginToolBox::new(plugins).await?)
+        Ok(PluginToolBox::with_collisions(plugins, collisions).await?)
     }
 }
 
