@@ -380,3 +380,45 @@ async fn calls_past_concurrent_calls_wait_their_turn_and_all_answer() {
         "every slot given back"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_caller_stops_waiting_stops_too() {
+    // An interrupted turn or a cancelled MCP call drops the call's future: the guest must
+    // stop then, not run on to its deadline holding its slot and memory.
+    let sandbox = sandbox_with_pool(1024);
+    let mut policy = deny_all();
+    policy.name = "hostile".into();
+    policy.limits.fuel = u64::MAX / 4;
+    policy.limits.timeout = Duration::from_secs(60);
+    let tool = std::sync::Arc::new(load_in(&sandbox, wasmhost_e2e::guests::HOSTILE, policy));
+    let spinning = {
+        let tool = tool.clone();
+        tokio::spawn(async move { tool.call("spin", "{}").await })
+    };
+    let started = std::time::Instant::now();
+    while sandbox.runtime().calls_in_flight() == 0 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        sandbox.runtime().calls_in_flight(),
+        1,
+        "the call is spinning"
+    );
+    spinning.abort();
+    let stopped = std::time::Instant::now();
+    while sandbox.runtime().calls_in_flight() != 0 && stopped.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(sandbox.runtime().calls_in_flight(), 0, "the call stopped");
+    assert!(
+        stopped.elapsed() < Duration::from_secs(5),
+        "it stopped when its caller left, not at its 60 s deadline: {:?}",
+        stopped.elapsed()
+    );
+    assert_eq!(
+        sandbox.runtime().memory().used(),
+        0,
+        "its memory is given back"
+    );
+}

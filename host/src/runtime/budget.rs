@@ -302,6 +302,10 @@ pub async fn run<S: CallData, T: Send + 'static>(
         (store, result)
     });
     let abort = task.abort_handle();
+    // A caller that stops waiting (an interrupted turn, a cancelled MCP call) stops the
+    // call: the guest yields at every epoch tick, so it ends within one. Aborting a task
+    // that has finished does nothing.
+    let _stop_if_dropped = AbortOnDrop(abort.clone());
     let exceeded = |limit| {
         CallFailure::Budget(BudgetExceeded {
             plugin: plugin.to_string(),
@@ -344,6 +348,15 @@ pub async fn run<S: CallData, T: Send + 'static>(
     };
     let failure = classify(error, &store, limits, &flags, pool_max, exceeded);
     (Some(store), Err(failure))
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn classify<S: CallData>(
