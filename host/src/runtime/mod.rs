@@ -8,6 +8,7 @@ pub mod cache;
 mod clock;
 mod compile;
 pub mod engine;
+mod memory;
 pub mod precheck;
 
 use std::sync::Arc;
