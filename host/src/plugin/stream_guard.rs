@@ -365,4 +365,53 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         assert!(guard.admit([text("x")]).is_ok(), "text is progress");
     }
+
+    #[test]
+    fn reasoning_is_redacted_released_before_the_answer_and_counted() {
+        let redactor = Redactor::new(["sk-live-0123456789"]);
+        let mut guard = StreamGuard::new("p", ContentLimits::default(), &redactor);
+        let think = |t: &str| StreamEvent::ReasoningDelta(t.into());
+        let mut out = guard
+            .admit([think("the key is sk-li"), think("ve-0123456789 ok")])
+            .expect("ok");
+        out.extend(guard.admit([text("answer")]).expect("ok"));
+        let reasoning: String = out
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ReasoningDelta(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reasoning, "the key is [REDACTED] ok");
+        // Everything the reasoning redactor held back came out before the answer.
+        let answer_at = out
+            .iter()
+            .position(|e| *e == text("answer"))
+            .expect("answer");
+        assert!(
+            out[answer_at + 1..]
+                .iter()
+                .all(|e| !matches!(e, StreamEvent::ReasoningDelta(_)))
+        );
+
+        // Reasoning counts toward the response's bytes, streamed and whole.
+        let limits = ContentLimits {
+            response_bytes: 10,
+            ..ContentLimits::default()
+        };
+        let mut guard = StreamGuard::new("p", limits, &redactor);
+        let err = guard.admit([think("0123456789abc")]).expect_err("bytes");
+        assert!(err.to_string().contains("`response_kib`"), "{err}");
+        let whole = ChatResponse {
+            reasoning: Some("x".repeat(11)),
+            ..crate::chat::StreamAssembler::default().finish("m".into())
+        };
+        assert_eq!(response_bytes(&whole), 11);
+        let mut secret = ChatResponse {
+            reasoning: Some("use sk-live-0123456789".into()),
+            ..whole
+        };
+        redact_response(&mut secret, &redactor);
+        assert_eq!(secret.reasoning.as_deref(), Some("use [REDACTED]"));
+    }
 }
