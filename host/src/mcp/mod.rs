@@ -10,14 +10,23 @@
 //! `structuredContent` has `error_kind`, `message` and, for a budget overrun, `limit`.
 //! Requests that cannot be served at all (an unknown tool, arguments that are not a JSON
 //! object) are JSON-RPC errors. A call the client cancels stops at once.
+//!
+//! At most [`McpServer::max_calls`] calls run at once (others wait their turn); a call
+//! that runs longer than [`PROGRESS_EVERY`] sends `notifications/progress` (when the
+//! client asked for it with a progress token) every [`PROGRESS_EVERY`] until it ends.
+//! [`http`] serves the same handler over Streamable HTTP.
+
+pub mod http;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock as Content,
-    Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
-    Tool,
+    Implementation, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
+    ProgressToken, ServerCapabilities, ServerConfig, Tool,
 };
+use rmcp::service::Peer;
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
@@ -28,12 +37,22 @@ use crate::chat::{ToolFailure, ToolSpec};
 /// What the server says it is.
 pub const SERVER_NAME: &str = "wasmhost";
 
+/// Calls that run at once unless told otherwise; more wait for a free slot. Each runs on
+/// its own instance, under the runtime's shared memory pool as well.
+pub const DEFAULT_MAX_CALLS: usize = 32;
+
+/// How long a call runs before it reports progress, and how often after that.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
 /// Sandboxed tools as an MCP server.
 #[derive(Clone)]
 pub struct McpServer {
     tools: Arc<dyn ToolBox>,
     /// The tools as MCP lists them, built once.
     listed: Arc<Vec<Tool>>,
+    /// One permit per call allowed to run at once.
+    slots: Arc<tokio::sync::Semaphore>,
+    max_calls: usize,
 }
 
 /// A tool whose schema is not a JSON object cannot be offered over MCP.
@@ -54,7 +73,27 @@ impl McpServer {
         Ok(Self {
             tools,
             listed: Arc::new(listed),
+            slots: Arc::new(tokio::sync::Semaphore::new(DEFAULT_MAX_CALLS)),
+            max_calls: DEFAULT_MAX_CALLS,
         })
+    }
+
+    /// Run at most `max_calls` calls at once (at least one).
+    pub fn with_max_calls(mut self, max_calls: usize) -> Self {
+        let max_calls = max_calls.max(1);
+        self.slots = Arc::new(tokio::sync::Semaphore::new(max_calls));
+        self.max_calls = max_calls;
+        self
+    }
+
+    /// How many calls may run at once.
+    pub fn max_calls(&self) -> usize {
+        self.max_calls
+    }
+
+    /// Calls running now.
+    pub fn calls_running(&self) -> usize {
+        self.max_calls - self.slots.available_permits()
     }
 
     /// The tools as the server offers them.
@@ -128,18 +167,48 @@ impl ServerHandler for McpServer {
             ));
         }
         let arguments = Value::Object(request.arguments.unwrap_or_default()).to_string();
+        let cancelled = || ErrorData::internal_error("the call was cancelled", None);
+        // Wait for a slot; a client that gives up while waiting leaves the queue.
+        let _slot = tokio::select! {
+            slot = self.slots.acquire() => slot.map_err(|_| cancelled())?,
+            () = context.ct.cancelled() => return Err(cancelled()),
+        };
         let call = self.tools.call(name, &arguments);
+        let progress = report_progress(context.peer.clone(), context.meta.get_progress_token());
         let outcome = tokio::select! {
             outcome = call => outcome,
             // The client gave up: stop the call (its instance goes with it).
-            () = context.ct.cancelled() => {
-                return Err(ErrorData::internal_error("the call was cancelled", None));
-            }
+            () = context.ct.cancelled() => return Err(cancelled()),
+            // Never ends: it only sends notifications while the call runs.
+            never = progress => match never {},
         };
         Ok(match outcome {
             Ok(output) => CallToolResult::success(vec![Content::text(output)]),
             Err(failure) => failure_result(&failure),
         }
         .into())
+    }
+}
+
+/// Tell the client, every [`PROGRESS_EVERY`] after the first, that the call still runs.
+/// Without a progress token (the client did not ask) it waits forever and says nothing;
+/// the caller drops it when the call ends.
+async fn report_progress(
+    peer: Peer<RoleServer>,
+    token: Option<ProgressToken>,
+) -> std::convert::Infallible {
+    let Some(token) = token else {
+        return std::future::pending().await;
+    };
+    let started = Instant::now();
+    let mut ticks =
+        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+    loop {
+        ticks.tick().await;
+        let seconds = started.elapsed().as_secs();
+        let mut progress = ProgressNotificationParam::new(token.clone(), seconds as f64);
+        progress.message = Some(format!("running for {seconds} s"));
+        // A client that stopped listening is not a reason to stop the call.
+        let _ = peer.notify_progress(progress).await;
     }
 }
