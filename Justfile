@@ -78,4 +78,4 @@ test: setup python-runner python-tool skills-ref mcp-sdk lint
 
 # Benchmarks: prints a table of figures with native baselines from the same run.
 bench: setup python-runner
-    env -u RUST_BACKTRACE cargo bench -p wasmhost-e2e --bench foundation --bench agent --bench skills
+    env -u RUST_BACKTRACE cargo bench -p wasmhost-e2e --bench foundation --bench agent --bench skills --bench mcp

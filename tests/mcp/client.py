@@ -8,6 +8,7 @@ Usage:
 Reads the steps as JSON on stdin. A step is `[tool, arguments]` (a call) or an object:
     {"op": "call", "tool", "args", "progress": bool, "timeout": secs}
     {"op": "cancel", "tool", "args", "after": secs}     cancel the call after `after` s
+                                                        (`was_running`: it had not ended)
     {"op": "concurrent", "tool", "args", "n"}           n calls at once
     {"op": "list_resources"} {"op": "read_resource", "uri"}
     {"op": "list_prompts"} {"op": "get_prompt", "name", "args"}
@@ -18,7 +19,6 @@ import contextlib
 import json
 import os
 import sys
-import time
 
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
@@ -64,12 +64,12 @@ async def call(session, step):
 async def cancel(session, step):
     task = asyncio.create_task(session.call_tool(step["tool"], step.get("args", {})))
     await asyncio.sleep(step["after"])
-    started = time.monotonic()
+    # False if the call had already ended: then there was nothing to cancel.
+    was_running = not task.done()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, MCPError):
         await task
-    return {"op": "cancel", "tool": step["tool"], "cancelled": task.cancelled(),
-            "seconds": time.monotonic() - started}
+    return {"op": "cancel", "tool": step["tool"], "was_running": was_running}
 
 
 async def concurrent(session, step):

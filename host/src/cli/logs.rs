@@ -35,6 +35,37 @@ pub fn stderr_sink(verbose: u8) -> LogSink {
     })
 }
 
+/// What the MCP SDK (rmcp) reports, on stderr: its errors (a request line dropped for its
+/// size) and the skill catalog's warnings (a skill left out) always; -v adds its other
+/// warnings (each error answer a client got), -vv its info, -vvv its debug lines. Plain
+/// text, with the control codes in any field escaped by the formatter.
+pub fn sdk_logs(verbose: u8) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let level = match verbose {
+        0 => LevelFilter::ERROR,
+        1 => LevelFilter::WARN,
+        2 => LevelFilter::INFO,
+        _ => LevelFilter::DEBUG,
+    };
+    let catalog = level.max(LevelFilter::WARN);
+    let format = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false);
+    // Already set (a second server in one process) is fine: the first one reports.
+    let _ = tracing_subscriber::registry()
+        .with(format)
+        .with(
+            Targets::new()
+                .with_target("rmcp", level)
+                .with_target("rmcp::handler::server::skill_catalog", catalog),
+        )
+        .try_init();
+}
+
 /// Core-seconds a compile takes per MB of component, measured with the CPython runner
 /// (38 MB, 22 core-seconds on a 2-core machine); compiles run in parallel on every core.
 const COMPILE_CORE_SECS_PER_MB: f64 = 0.58;

@@ -10,12 +10,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use rmcp::ServiceExt;
 use wasmhost::mcp::http::{self, HttpOptions};
-use wasmhost::mcp::{DEFAULT_MAX_CALLS, McpServer};
+use wasmhost::mcp::skills::SkillFiles;
+use wasmhost::mcp::{DEFAULT_MAX_CALLS, DEFAULT_MAX_WAITING, McpServer};
 use wasmhost::plugin::Collisions;
 
 use super::UsageError;
 use super::config::{Environment, cli_error};
-use super::terminal;
+use super::{logs, terminal};
 
 #[derive(Debug, clap::Args)]
 pub struct McpArgs {
@@ -32,8 +33,8 @@ pub struct McpArgs {
     /// Require `Authorization: Bearer TOKEN` with the token in this environment variable.
     #[arg(long, value_name = "VAR", requires = "listen")]
     token_env: Option<String>,
-    /// A browser origin allowed to call, e.g. http://localhost:5173 (repeatable); any
-    /// other Origin header is refused.
+    /// An origin allowed in the Origin header, e.g. http://localhost:5173 (repeatable);
+    /// any other is refused. No CORS preflight is answered.
     #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "listen")]
     allowed_origins: Vec<String>,
     /// A Host name to serve besides the loopback ones, e.g. the name a proxy forwards
@@ -47,6 +48,9 @@ pub struct McpArgs {
     /// Calls that run at once; more wait for a free slot.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CALLS)]
     max_calls: usize,
+    /// Calls that may wait for a slot; a call beyond them is refused as overloaded.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_WAITING)]
+    max_waiting: usize,
     /// The largest request, in bytes: an HTTP body over it gets 413; a stdio line over it
     /// is dropped (rmcp discards it and reads on).
     #[arg(long, value_name = "BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
@@ -54,12 +58,19 @@ pub struct McpArgs {
     /// Requests in flight over HTTP beyond which new ones get 503 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = http::DEFAULT_MAX_PENDING, requires = "listen")]
     max_pending: usize,
+    /// Sessions open at once over HTTP; a new client beyond them gets 503.
+    #[arg(long, value_name = "N", default_value_t = http::DEFAULT_MAX_SESSIONS, requires = "listen", conflicts_with = "stateless")]
+    max_sessions: usize,
+    /// Seconds a session lives without a request or a message from the server.
+    #[arg(long, value_name = "SECS", default_value_t = http::DEFAULT_SESSION_IDLE.as_secs(), requires = "listen", conflicts_with = "stateless")]
+    session_idle_secs: u64,
     /// Seconds the calls in flight may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, value_name = "SECS", default_value_t = http::DEFAULT_DRAIN.as_secs(), requires = "listen")]
     drain_secs: u64,
 }
 
-pub async fn run(env: &Environment, args: McpArgs) -> Result<ExitCode> {
+pub async fn run(env: &Environment, args: McpArgs, verbose: u8) -> Result<ExitCode> {
+    logs::sdk_logs(verbose);
     if args.tools.is_empty() && args.skills.is_none() {
         anyhow::bail!(UsageError(
             "nothing to serve: give --tool NAME|PATH (repeatable) and/or --skills DIR".into()
@@ -77,9 +88,21 @@ pub async fn run(env: &Environment, args: McpArgs) -> Result<ExitCode> {
             terminal::line(&renamed.offered_as)
         );
     }
-    let server = McpServer::new(Arc::new(tools))?.with_max_calls(args.max_calls);
+    let mut server = McpServer::new(Arc::new(tools))?.with_limits(args.max_calls, args.max_waiting);
+    if let Some(folder) = &args.skills {
+        // Skills the catalog leaves out are named on stderr (through rmcp's warnings).
+        let skills = SkillFiles::load(folder).await?;
+        server = server.with_skills(skills);
+    }
     let count = server.tools().len();
-    let tools = format!("{count} tool{}", if count == 1 { "" } else { "s" });
+    let mut tools = format!("{count} tool{}", if count == 1 { "" } else { "s" });
+    if let Some(skills) = server.skills() {
+        let count = skills.skills().len();
+        tools.push_str(&format!(
+            " and {count} skill{} (as resources and prompts)",
+            if count == 1 { "" } else { "s" }
+        ));
+    }
     if let Some(addr) = args.listen {
         return serve_http(server, &args, addr, &tools).await;
     }
@@ -118,6 +141,8 @@ async fn serve_http(
         max_pending: args.max_pending,
         drain: std::time::Duration::from_secs(args.drain_secs),
         stateless: args.stateless,
+        max_sessions: args.max_sessions,
+        session_idle: std::time::Duration::from_secs(args.session_idle_secs.max(1)),
     };
     http::check(addr, &options).map_err(|e| UsageError(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(addr)

@@ -136,7 +136,7 @@ pub fn main() -> ExitCode {
         match command {
             Command::Inspect(args) => inspect::run(&env, args).await,
             Command::Call(args) => call::run(&env, args).await,
-            Command::Mcp(args) => mcp::run(&env, args).await,
+            Command::Mcp(args) => mcp::run(&env, args, cli.verbose).await,
             Command::Run(args) => run::run(&env, args).await,
             Command::Chat(args) => chat::run(&env, args).await,
             Command::Providers(args) => providers::list(&env, args).await,

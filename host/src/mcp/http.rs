@@ -14,28 +14,37 @@
 //!   loopback is refused without one ([`HttpError::TokenRequired`]).
 //! - **DNS rebinding**: on loopback only loopback `Host` names are served (plus the ones
 //!   the user names); a request with an `Origin` header is refused (403) unless the user
-//!   allowed that origin. MCP clients that are not browsers send none.
+//!   allowed that origin. MCP clients that are not browsers send none. No CORS preflight is
+//!   answered, so a web page on another origin cannot call in even when its origin is
+//!   allowed; a browser client goes through a proxy that answers CORS on its behalf.
 //! - **Limits**: a request body over [`HttpOptions::max_body_bytes`] gets 413; more than
-//!   [`HttpOptions::max_pending`] requests in flight get 503 with `Retry-After`; calls
-//!   beyond the server's `max_calls` wait for a slot.
-//! - **`GET /healthz`** (no token needed, it tells nothing but counts): 200 while serving,
-//!   503 while draining, so an orchestrator stops routing here.
-//! - **Graceful shutdown**: when `shutdown` resolves the server stops accepting, answers
-//!   new requests with 503, lets the calls in flight finish for up to
-//!   [`HttpOptions::drain`], then ends whatever is left.
+//!   [`HttpOptions::max_pending`] requests in flight (an open SSE stream counts until it
+//!   ends) get 503 with `Retry-After`; with sessions, an `initialize` beyond
+//!   [`HttpOptions::max_sessions`] open sessions gets 503, and a session unused for
+//!   [`HttpOptions::session_idle`] is closed; calls beyond the server's `max_calls` wait
+//!   for a slot, and beyond its `max_waiting` are refused as overloaded.
+//! - **`GET /healthz`** (no token needed, it tells nothing but counts): 200 while serving;
+//!   while draining the listener is closed (new connections are refused, so a load
+//!   balancer routes elsewhere) and a probe on a connection already open gets 503.
+//! - **Graceful shutdown**: when `shutdown` resolves the server stops accepting
+//!   connections, answers new requests on open ones with 503, lets the calls in flight
+//!   (running or waiting) finish for up to [`HttpOptions::drain`], then ends whatever is
+//!   left, open session streams included.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use http_body_util::BodyExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -57,6 +66,12 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 pub const DEFAULT_MAX_PENDING: usize = 1024;
 /// How long calls in flight may take to finish after a shutdown signal.
 pub const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+/// Sessions open at once beyond which a new `initialize` gets 503 (sessions mode).
+pub const DEFAULT_MAX_SESSIONS: usize = 256;
+/// How long a session lives without a request or a message from the server: long enough
+/// for a call under a generous policy deadline, short enough that a client that vanished
+/// gives its session back.
+pub const DEFAULT_SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
 /// The shortest bearer token accepted: a guessable token is no protection.
 pub const MIN_TOKEN_CHARS: usize = 16;
 
@@ -76,6 +91,8 @@ pub struct HttpOptions {
     pub drain: Duration,
     /// No sessions: any instance can answer any request.
     pub stateless: bool,
+    pub max_sessions: usize,
+    pub session_idle: Duration,
 }
 
 impl Default for HttpOptions {
@@ -88,6 +105,8 @@ impl Default for HttpOptions {
             max_pending: DEFAULT_MAX_PENDING,
             drain: DEFAULT_DRAIN,
             stateless: false,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            session_idle: DEFAULT_SESSION_IDLE,
         }
     }
 }
@@ -123,8 +142,12 @@ struct Gate {
     token: Option<Vec<u8>>,
     server: McpServer,
     draining: AtomicBool,
-    pending: AtomicUsize,
+    /// Requests in flight, counted until their response body (an SSE stream too) ends.
+    pending: Arc<AtomicUsize>,
     max_pending: usize,
+    /// The open sessions, when there are sessions.
+    sessions: Option<Arc<LocalSessionManager>>,
+    max_sessions: usize,
 }
 
 /// Check options against the address they will be served on.
@@ -148,34 +171,43 @@ pub async fn serve(
     let addr = listener.local_addr().map_err(HttpError::Address)?;
     check(addr, &options)?;
     let ended = CancellationToken::new();
+    let config = protocol_config(&options, addr, ended.clone());
+    let (protocol, sessions) = if options.stateless {
+        let config = config
+            .with_legacy_session_mode(false)
+            .with_json_response(true);
+        let manager = Arc::new(NeverSessionManager::default());
+        let service = {
+            let server = server.clone();
+            StreamableHttpService::new(move || Ok(server.clone()), manager, config)
+        };
+        (Router::new().route_service(MCP_PATH, service), None)
+    } else {
+        let mut manager = LocalSessionManager::default();
+        manager.session_config.keep_alive = Some(options.session_idle);
+        let manager = Arc::new(manager);
+        let config = config.with_legacy_session_mode(true);
+        let service = {
+            let server = server.clone();
+            StreamableHttpService::new(move || Ok(server.clone()), manager.clone(), config)
+        };
+        (
+            Router::new().route_service(MCP_PATH, service),
+            Some(manager),
+        )
+    };
     let gate = Arc::new(Gate {
         token: options.token.as_ref().map(|t| t.as_bytes().to_vec()),
         server: server.clone(),
         draining: AtomicBool::new(false),
-        pending: AtomicUsize::new(0),
+        pending: Arc::new(AtomicUsize::new(0)),
         max_pending: options.max_pending,
+        sessions,
+        max_sessions: options.max_sessions,
     });
-    let config = protocol_config(&options, addr, ended.clone());
-    let app = Router::new().route(HEALTH_PATH, get(health));
-    let app = if options.stateless {
-        let sessions = Arc::new(NeverSessionManager::default());
-        let config = config
-            .with_legacy_session_mode(false)
-            .with_json_response(true);
-        app.route_service(
-            MCP_PATH,
-            StreamableHttpService::new(move || Ok(server.clone()), sessions, config),
-        )
-    } else {
-        let sessions = Arc::new(LocalSessionManager::default());
-        let config = config.with_legacy_session_mode(true);
-        app.route_service(
-            MCP_PATH,
-            StreamableHttpService::new(move || Ok(server.clone()), sessions, config),
-        )
-    };
-    let app = app
-        .layer(middleware::from_fn_with_state(gate.clone(), guard))
+    let app = protocol
+        .route_layer(middleware::from_fn_with_state(gate.clone(), guard))
+        .route(HEALTH_PATH, get(health))
         .with_state(gate.clone());
 
     let draining = CancellationToken::new();
@@ -187,21 +219,56 @@ pub async fn serve(
             draining.cancel();
         }
     };
-    let serving = axum::serve(listener, app).with_graceful_shutdown(signal);
-    let deadline = async {
-        draining.cancelled().await;
-        tokio::time::sleep(options.drain).await;
-    };
-    let abandoned = tokio::select! {
-        served = serving => {
+    let serving = axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .into_future();
+    tokio::pin!(serving);
+    // Serve until told to stop.
+    tokio::select! {
+        served = &mut serving => {
             served.map_err(HttpError::Serve)?;
+            ended.cancel();
+            return Ok(Stopped { abandoned: 0 });
+        }
+        () = draining.cancelled() => {}
+    }
+    // Draining: wait for the calls in flight (running or waiting for a slot) to end, or
+    // for the drain time to run out. Every connection closing ends it too.
+    let mut closed = false;
+    let abandoned = tokio::select! {
+        served = &mut serving => {
+            served.map_err(HttpError::Serve)?;
+            closed = true;
             0
         }
-        () = deadline => gate.server.calls_running(),
+        () = calls_ended(&server) => 0,
+        () = tokio::time::sleep(options.drain) => server.calls_in_flight(),
     };
-    // Ends every stream and call still open.
+    if !closed {
+        // The last answers are on their way out: give them a moment, then end every
+        // stream and call still open (a session's GET stream would otherwise hold its
+        // connection open).
+        if tokio::time::timeout(ANSWER_GRACE, &mut serving)
+            .await
+            .is_err()
+        {
+            ended.cancel();
+            let _ = tokio::time::timeout(ANSWER_GRACE, &mut serving).await;
+        }
+    }
     ended.cancel();
     Ok(Stopped { abandoned })
+}
+
+/// How long answers already computed get to reach their clients once a drain ends.
+const ANSWER_GRACE: Duration = Duration::from_millis(500);
+
+/// Resolves when no call is running or waiting.
+async fn calls_ended(server: &McpServer) {
+    let mut poll = tokio::time::interval(Duration::from_millis(20));
+    while server.calls_in_flight() > 0 {
+        poll.tick().await;
+    }
 }
 
 /// rmcp's Streamable HTTP settings: the Host/Origin/body checks.
@@ -228,9 +295,6 @@ fn protocol_config(
 
 /// Token, drain and load checks in front of [`MCP_PATH`].
 async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
-    if request.uri().path() != MCP_PATH {
-        return next.run(request).await;
-    }
     if let Some(token) = &gate.token
         && !bearer_matches(&request, token)
     {
@@ -247,35 +311,68 @@ async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> R
     if gate.draining.load(Ordering::SeqCst) {
         return retry_later("the server is shutting down; send this request to another instance");
     }
-    let pending = gate.pending.fetch_add(1, Ordering::SeqCst);
-    let _pending = Pending(&gate.pending);
-    if pending >= gate.max_pending {
+    if let Some(sessions) = &gate.sessions
+        && request.method() == Method::POST
+        && !request.headers().contains_key(SESSION_HEADER)
+        && sessions.sessions.read().await.len() >= gate.max_sessions
+    {
         return retry_later(&format!(
-            "the server has {} requests in flight, its limit; retry shortly",
+            "the server has {} sessions open, its limit (--max-sessions); close one \
+             (DELETE with its Mcp-Session-Id) or retry shortly",
+            gate.max_sessions
+        ));
+    }
+    let pending = Pending::count(&gate.pending);
+    if pending.before >= gate.max_pending {
+        return retry_later(&format!(
+            "the server has {} requests in flight, its limit (--max-pending); retry shortly",
             gate.max_pending
         ));
     }
-    next.run(request).await
+    // The request counts until its body is sent: an SSE stream holds it as long as it runs.
+    next.run(request).await.map(|body| {
+        Body::new(body.map_frame(move |frame| {
+            let _ = &pending;
+            frame
+        }))
+    })
 }
 
-/// Takes one off the count of requests in flight when dropped.
-struct Pending<'a>(&'a AtomicUsize);
+/// The header that names a session.
+const SESSION_HEADER: &str = "mcp-session-id";
 
-impl Drop for Pending<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+/// One request in the count of requests in flight, taken off when dropped.
+struct Pending {
+    count: Arc<AtomicUsize>,
+    before: usize,
+}
+
+impl Pending {
+    fn count(count: &Arc<AtomicUsize>) -> Self {
+        let before = count.fetch_add(1, Ordering::SeqCst);
+        Self {
+            count: count.clone(),
+            before,
+        }
     }
 }
 
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// `Authorization: Bearer TOKEN`, the scheme in any case (RFC 7235), the token exactly.
 fn bearer_matches(request: &Request, token: &[u8]) -> bool {
-    let Some(given) = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.as_bytes().strip_prefix(b"Bearer "))
-    else {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
         return false;
     };
-    given.ct_eq(token).into()
+    let value = value.as_bytes();
+    let Some((scheme, given)) = value.split_at_checked(7) else {
+        return false;
+    };
+    scheme.eq_ignore_ascii_case(b"bearer ") && bool::from(given.ct_eq(token))
 }
 
 fn refusal(status: StatusCode, message: &str) -> Response {
@@ -297,7 +394,13 @@ async fn health(State(gate): State<Arc<Gate>>) -> Response {
         "status": if draining { "draining" } else { "ok" },
         "tools": gate.server.tools().len(),
         "calls_running": gate.server.calls_running(),
+        "calls_waiting": gate.server.calls_in_flight().saturating_sub(gate.server.calls_running()),
         "max_calls": gate.server.max_calls(),
+        "requests_in_flight": gate.pending.load(Ordering::SeqCst),
+        "sessions": match &gate.sessions {
+            Some(sessions) => json!(sessions.sessions.read().await.len()),
+            None => json!(null),
+        },
     })
     .to_string();
     let status = if draining {
