@@ -22,9 +22,13 @@ use wasmhost_e2e::guests;
 const FLOOR_ARG: &str = "--mcp-floor-server";
 const CALLS: usize = 1_000;
 
-fn median(mut v: Vec<Duration>) -> Duration {
+fn median(v: Vec<Duration>) -> Duration {
+    percentile(v, 50)
+}
+
+fn percentile(mut v: Vec<Duration>, p: usize) -> Duration {
     v.sort();
-    v[v.len() / 2]
+    v[(v.len() * p / 100).min(v.len() - 1)]
 }
 
 fn ms(d: Duration) -> String {
@@ -146,6 +150,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
 struct Figures {
     ready: Duration,
     call: Duration,
+    call_p95: Duration,
     list: Duration,
     rss_kib: u64,
 }
@@ -178,6 +183,7 @@ async fn measure(make: impl Fn() -> Command) -> Figures {
     let _ = client.cancel().await;
     Figures {
         ready: median(ready),
+        call_p95: percentile(calls.clone(), 95),
         call: median(calls),
         list: median(lists),
         rss_kib,
@@ -254,6 +260,16 @@ fn main() {
                     ms(ours.call.saturating_sub(base.call))
                 ),
                 ratio(ours.call.as_secs_f64(), base.call.as_secs_f64()),
+            ],
+            [
+                format!("tools/call echo, p95 of {CALLS}"),
+                ms(ours.call_p95),
+                format!(
+                    "rmcp floor {} (+{})",
+                    ms(base.call_p95),
+                    ms(ours.call_p95.saturating_sub(base.call_p95))
+                ),
+                ratio(ours.call_p95.as_secs_f64(), base.call_p95.as_secs_f64()),
             ],
             [
                 "tools/list".into(),
