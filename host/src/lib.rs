@@ -35,6 +35,7 @@ mod blocking;
 pub mod caps;
 pub mod chat;
 pub mod mcp;
+pub mod mcp_client;
 pub mod plugin;
 pub mod policy;
 pub mod runtime;

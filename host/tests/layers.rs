@@ -22,8 +22,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "agent", "bindings", "caps", "chat", "policy", "runtime", "sandbox",
         ],
     ),
-    ("session", &["agent", "chat", "plugin", "policy", "sandbox"]),
+    (
+        "session",
+        &["agent", "chat", "mcp_client", "plugin", "policy", "sandbox"],
+    ),
     ("mcp", &["agent", "chat"]),
+    ("mcp_client", &["agent", "chat", "policy"]),
 ];
 
 fn src() -> PathBuf {

@@ -10,6 +10,7 @@ mod fakes;
 mod record;
 mod retry;
 mod task;
+mod toolset;
 mod transcript;
 mod turn;
 
@@ -18,6 +19,7 @@ pub use record::{CASSETTE_VERSION, Cassette, RecordError, RecordingProvider};
 pub use retry::RetryPolicy;
 pub use task::{AgentTask, Submission, Submitter, TaskEnded, TaskEvent, TaskFailed};
 pub use tokio_util::sync::CancellationToken;
+pub use toolset::{Offered, SOURCE_SEPARATOR, ToolSet, ToolSetError};
 pub use transcript::{Resumed, Transcript, TranscriptError};
 pub use turn::{Agent, AgentConfig, AgentError, CANCELLED_RESULT, Outcome};
 

@@ -7,4 +7,4 @@ mod tool_failure;
 
 pub use error::ProviderError;
 pub use message::*;
-pub use tool_failure::{ToolErrorKind, ToolFailure};
+pub use tool_failure::{ToolErrorKind, ToolFailure, cap_tool_result};

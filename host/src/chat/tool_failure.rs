@@ -70,4 +70,34 @@ impl ToolFailure {
             limit: None,
         }
     }
+
+    /// No tool of `name` among `offered`: the message lists them, so the model can pick
+    /// again.
+    pub fn unknown_tool(name: &str, offered: &[crate::chat::ToolSpec]) -> Self {
+        let known: Vec<&str> = offered.iter().map(|s| s.name.as_str()).collect();
+        Self::new(
+            ToolErrorKind::UnknownTool,
+            format!("unknown tool `{name}`; available: {}", known.join(", ")),
+        )
+    }
+}
+
+/// A tool result cut to `limit` bytes (at a character boundary), ending with a line that
+/// says how much there was and which key of `section` (`[plugins.NAME]`, `[mcp.NAME]`)
+/// raises the limit.
+pub fn cap_tool_result(mut text: String, limit: usize, section: &str) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let total = text.len();
+    let mut cut = limit;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.truncate(cut);
+    text.push_str(&format!(
+        "\n[wasmhost: the result was {total} bytes; only the first {cut} are shown. Raise \
+         `result_kib` in {section} of wasmhost.toml to see more.]"
+    ));
+    text
 }

@@ -32,6 +32,10 @@ pub struct SessionArgs {
     /// A tool plugin to offer the model (repeatable).
     #[arg(long = "tool", value_name = "NAME|PATH")]
     pub tools: Vec<String>,
+    /// An MCP server whose tools the model may use: a `[mcp.NAME]` section of the policy
+    /// names its command and what it gets (repeatable).
+    #[arg(long = "mcp", value_name = "NAME")]
+    pub mcp: Vec<String>,
     /// A skills folder: loads the skills plugin with it, read-only.
     #[arg(long, value_name = "DIR")]
     pub skills: Option<PathBuf>,
@@ -94,6 +98,7 @@ impl SessionArgs {
             base_url: self.base_url.clone(),
             api_key_env: self.api_key_env.clone(),
             tools: self.tools.clone(),
+            mcp: self.mcp.clone(),
             skills: self.skills.clone(),
             system: self.system.clone(),
             max_turns: self.max_turns,
@@ -114,6 +119,9 @@ impl SessionArgs {
 /// The session for these flags; says so when a resumed transcript needed repair.
 pub async fn open(env: &Environment, args: &SessionArgs) -> Result<Session> {
     let session = Session::open(env, &args.spec()?).await.map_err(cli_error)?;
+    for notice in &session.notices {
+        eprintln!("note: {}", super::terminal::line(notice));
+    }
     if session.repaired > 0 {
         let n = session.repaired;
         eprintln!(

@@ -217,11 +217,7 @@ impl ToolBox for PluginToolBox {
     ) -> BoxFuture<'a, Result<String, ToolFailure>> {
         Box::pin(async move {
             let Some((index, own_name)) = self.owners.get(name) else {
-                let known: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
-                return Err(ToolFailure::new(
-                    ToolErrorKind::UnknownTool,
-                    format!("unknown tool `{name}`; available: {}", known.join(", ")),
-                ));
+                return Err(ToolFailure::unknown_tool(name, &self.specs));
             };
             match self.plugins[*index].call(own_name, arguments).await {
                 Ok(Ok(output)) => Ok(output),

@@ -217,21 +217,8 @@ fn check_specs(specs: &[ToolSpec], policy: &PluginPolicy) -> Result<(), String> 
 
 /// `text` cut to `limit` bytes (on a character boundary) with a note that says so and how
 /// to see more.
-fn cap_result(mut text: String, limit: usize, plugin: &str) -> String {
-    if text.len() <= limit {
-        return text;
-    }
-    let total = text.len();
-    let mut cut = limit;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    text.truncate(cut);
-    text.push_str(&format!(
-        "\n[wasmhost: the result was {total} bytes; only the first {cut} are shown. Raise \
-         `result_kib` in [plugins.{plugin}] of wasmhost.toml to see more.]"
-    ));
-    text
+fn cap_result(text: String, limit: usize, plugin: &str) -> String {
+    crate::chat::cap_tool_result(text, limit, &format!("[plugins.{plugin}]"))
 }
 
 fn explain(error: ToolError, denials: &[crate::policy::Denial]) -> ToolError {

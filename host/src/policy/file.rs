@@ -12,6 +12,37 @@ pub struct PolicyFile {
     pub plugins: BTreeMap<String, PluginSection>,
     /// Limits of the host as a whole.
     pub host: Option<HostSection>,
+    /// MCP servers whose tools a session may use (`--mcp NAME`).
+    #[serde(default)]
+    pub mcp: BTreeMap<String, McpSection>,
+}
+
+/// `[mcp.NAME]`: an MCP server a session may take tools from.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpSection {
+    /// A local server: the program and its arguments, started over stdio.
+    pub command: Option<Vec<String>>,
+    /// A remote server's Streamable HTTP endpoint (not served yet: refused with a reason).
+    pub url: Option<String>,
+    /// The folder the program starts in (default: the policy file's folder).
+    pub cwd: Option<String>,
+    /// Environment variables set for the program, by value.
+    pub env: Option<BTreeMap<String, String>>,
+    /// Names of host environment variables copied into the program's environment.
+    pub inherit_env: Option<Vec<String>>,
+    /// Only these of the server's tools are offered (default: all).
+    pub tools: Option<Vec<String>>,
+    /// These of the server's tools are never offered.
+    pub deny_tools: Option<Vec<String>>,
+    /// Longest one tool call may take.
+    pub timeout_secs: Option<f64>,
+    /// Longest the server may take to start and answer `initialize` and `tools/list`.
+    pub startup_secs: Option<f64>,
+    /// Bytes of one tool result handed to the model.
+    pub result_kib: Option<u64>,
+    /// Address space of the server process (RLIMIT_AS).
+    pub memory_mib: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

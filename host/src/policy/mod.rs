@@ -8,6 +8,7 @@ mod grants;
 mod headers;
 mod hosts;
 mod limits;
+mod mcp;
 pub mod redact;
 mod sections;
 
@@ -22,6 +23,10 @@ pub use grants::{Capability, Denial};
 pub use headers::check_credential_header;
 pub use hosts::{HostPattern, HostPatternError, Origin, OriginError};
 pub use limits::*;
+pub use mcp::{
+    DEFAULT_MCP_CALL_TIMEOUT, DEFAULT_MCP_MEMORY_BYTES, DEFAULT_MCP_RESULT_BYTES,
+    DEFAULT_MCP_STARTUP, McpServerPolicy,
+};
 pub use redact::Redactor;
 use sections::{apply_content_limits, apply_limits, positive, resolve_host_limits, secret_request};
 
@@ -40,12 +45,18 @@ pub enum PolicyError {
     Parse { path: PathBuf, message: String },
     #[error("invalid policy for plugin `{plugin}`: {message}")]
     Invalid { plugin: String, message: String },
+    #[error("invalid [mcp.{server}] in the policy: {message}")]
+    InvalidMcp { server: String, message: String },
+    #[error("{0}")]
+    UnknownMcp(String),
 }
 
 /// The whole policy: per-plugin sections, resolved against the file's folder.
 #[derive(Debug, Default)]
 pub struct Policy {
     sections: BTreeMap<String, file::PluginSection>,
+    /// The `[mcp.NAME]` sections.
+    mcp: BTreeMap<String, file::McpSection>,
     /// Limits of the host as a whole (`[host]`).
     pub host: HostLimits,
     /// Relative folder paths in the file are relative to this.
@@ -193,6 +204,7 @@ impl Policy {
             })?;
         let policy = Self {
             sections: parsed.plugins,
+            mcp: parsed.mcp,
             host,
             base_dir,
             source: Some(path.to_path_buf()),
@@ -201,7 +213,37 @@ impl Policy {
         for name in policy.sections.keys() {
             policy.for_plugin(name)?;
         }
+        for name in policy.mcp.keys() {
+            policy.mcp_server(name)?;
+        }
         Ok(policy)
+    }
+
+    /// The grants of MCP server `name` (`[mcp.NAME]`); a server the policy does not name
+    /// is refused: only the user starts programs or reaches servers.
+    pub fn mcp_server(&self, name: &str) -> Result<McpServerPolicy, PolicyError> {
+        let Some(section) = self.mcp.get(name) else {
+            let known: Vec<&str> = self.mcp.keys().map(String::as_str).collect();
+            let file = self
+                .source
+                .as_ref()
+                .map_or("wasmhost.toml".to_string(), |p| p.display().to_string());
+            return Err(PolicyError::UnknownMcp(format!(
+                "--mcp {name}: no [mcp.{name}] section in {file}{}; add one, e.g.\n  \
+                 [mcp.{name}]\n  command = [\"uvx\", \"mcp-server-fetch\"]",
+                if known.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it names: {})", known.join(", "))
+                }
+            )));
+        };
+        mcp::resolve(name, section, &self.base_dir, |var| std::env::var(var).ok()).map_err(
+            |message| PolicyError::InvalidMcp {
+                server: name.to_string(),
+                message,
+            },
+        )
     }
 
     /// Where this policy came from, if a file.

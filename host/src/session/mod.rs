@@ -34,6 +34,8 @@ pub struct SessionSpec {
     pub base_url: Option<String>,
     pub api_key_env: Option<String>,
     pub tools: Vec<String>,
+    /// MCP servers whose tools the model may use, each named by a `[mcp.NAME]` section.
+    pub mcp: Vec<String>,
     pub skills: Option<PathBuf>,
     /// Extra system instructions.
     pub system: Option<String>,
@@ -63,6 +65,7 @@ impl SessionSpec {
             base_url: None,
             api_key_env: None,
             tools: Vec::new(),
+            mcp: Vec::new(),
             skills: None,
             system: None,
             max_turns: AgentConfig::default().max_turns,
@@ -108,6 +111,10 @@ pub enum SessionError {
     #[error(transparent)]
     Tools(#[from] ToolBoxError),
     #[error(transparent)]
+    Mcp(#[from] crate::mcp_client::McpClientError),
+    #[error(transparent)]
+    ToolNames(#[from] crate::agent::ToolSetError),
+    #[error(transparent)]
     Transcript(#[from] TranscriptError),
     #[error(transparent)]
     Record(#[from] RecordError),
@@ -127,6 +134,9 @@ pub struct Session {
     /// Tool calls of a resumed transcript that had no result (a run interrupted or killed
     /// mid-turn), now answered as cancelled; a frontend tells the user.
     pub repaired: usize,
+    /// What the user should know about the tools: a name offered with a prefix, an MCP
+    /// server's tool the policy left out. A frontend shows them.
+    pub notices: Vec<String>,
 }
 
 impl Session {
@@ -164,8 +174,9 @@ impl Session {
                 })
                 .collect();
         }
-        let tools = host.tool_box(&spec.tools, spec.skills.as_deref()).await?;
-        let system = prompt::system_prompt(spec.system.as_deref(), &tools).await;
+        let plugins = host.tool_box(&spec.tools, spec.skills.as_deref()).await?;
+        let system = prompt::system_prompt(spec.system.as_deref(), &plugins).await;
+        let (tools, notices) = with_mcp_servers(host, plugins, &spec.mcp).await?;
         let (transcript, transcript_path, repaired) = transcript(spec, system)?;
         if spec.request_timeout.is_zero() {
             return Err(SessionError::Usage(
@@ -188,14 +199,59 @@ impl Session {
                 stop: Vec::new(),
             },
         };
-        let tools: Arc<dyn ToolBox> = Arc::new(tools);
         Ok(Self {
             agent: Agent::new(providers, tools, config),
             transcript,
             transcript_path,
             repaired,
+            notices,
         })
     }
+}
+
+/// The plugin tools and those of each MCP server the spec names (started here, under its
+/// `[mcp.NAME]` policy), as one tool box; and what the user should be told about them.
+async fn with_mcp_servers(
+    host: &HostEnv,
+    plugins: crate::plugin::PluginToolBox,
+    servers: &[String],
+) -> Result<(Arc<dyn ToolBox>, Vec<String>), SessionError> {
+    let mut notices: Vec<String> = plugins
+        .renamed()
+        .iter()
+        .map(|r| {
+            format!(
+                "plugins both offer `{}`; `{}`'s is offered as `{}`",
+                r.tool, r.plugin, r.offered_as
+            )
+        })
+        .collect();
+    if servers.is_empty() {
+        return Ok((Arc::new(plugins), notices));
+    }
+    let mut sources: Vec<(String, Arc<dyn ToolBox>)> = vec![("plugins".into(), Arc::new(plugins))];
+    for name in servers {
+        if sources.iter().any(|(n, _)| n == name) {
+            return Err(SessionError::Usage(format!("--mcp {name} is given twice")));
+        }
+        let policy = host.policy.mcp_server(name)?;
+        let server = crate::mcp_client::McpServerTools::start(policy).await?;
+        for left in server.left_out() {
+            notices.push(format!(
+                "MCP server `{name}`: tool `{}` is left out: {}",
+                left.tool, left.reason
+            ));
+        }
+        sources.push((name.clone(), Arc::new(server)));
+    }
+    let set = crate::agent::ToolSet::new(sources)?;
+    for offered in set.renamed() {
+        notices.push(format!(
+            "`{}` is offered by more than one source; `{}`'s is offered as `{}`",
+            offered.tool, offered.source, offered.offered_as
+        ));
+    }
+    Ok((Arc::new(set), notices))
 }
 
 /// The transcript: resumed (repaired) or new with the system prompt, and where it goes.

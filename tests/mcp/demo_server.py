@@ -1,0 +1,90 @@
+"""A local MCP server written with the official Python SDK's MCPServer (the 2.x name of FastMCP), for the tests of
+`wasmhost run --mcp NAME`: plain tools, a failing one, slow and huge ones, one that dies,
+one that reports its environment, an image, and a name the model APIs refuse."""
+
+import asyncio
+import os
+import sys
+import time
+
+from mcp.server.mcpserver import Image, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+mcp = MCPServer("demo")
+print("demo server starting", file=sys.stderr, flush=True)
+# Where the tests find this process (in the folder the policy starts it in).
+with open("server.pid", "w") as f:
+    f.write(str(os.getpid()))
+
+
+@mcp.tool()
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@mcp.tool()
+def env(name: str) -> str:
+    """The value of an environment variable in this server, or <unset>."""
+    return os.environ.get(name, "<unset>")
+
+
+@mcp.tool()
+def where() -> str:
+    """The folder this server runs in."""
+    return os.getcwd()
+
+
+@mcp.tool()
+def fail(message: str) -> str:
+    """Always fails with `message` (an anticipated failure: the model reads it)."""
+    raise ToolError(message)
+
+
+@mcp.tool()
+async def sleep(seconds: float) -> str:
+    """Sleeps, then says so."""
+    await asyncio.sleep(seconds)
+    return f"slept {seconds}"
+
+
+@mcp.tool()
+def block(seconds: float) -> str:
+    """Blocks its thread (a server stuck in a call: stdin closing does not end it)."""
+    with open("blocking", "w") as f:
+        f.write("yes")
+    time.sleep(seconds)
+    return f"blocked {seconds}"
+
+
+@mcp.tool()
+def big(n: int) -> str:
+    """n bytes of text."""
+    return "x" * n
+
+
+@mcp.tool()
+def die() -> str:
+    """Exits the server mid-call."""
+    print("dying now \x1b[2J", file=sys.stderr, flush=True)
+    os._exit(3)
+
+
+@mcp.tool()
+def pixel() -> Image:
+    """A one-pixel PNG."""
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    )
+    return Image(data=png, format="png")
+
+
+@mcp.tool(name="bad.name")
+def bad_name() -> str:
+    """A name with a dot."""
+    return "unreachable"
+
+
+if __name__ == "__main__":
+    mcp.run()
