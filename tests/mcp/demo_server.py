@@ -7,7 +7,10 @@ import os
 import sys
 import time
 
-from mcp.server.mcpserver import Image, MCPServer
+from pydantic import BaseModel
+
+import mcp_types
+from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 mcp = MCPServer("demo")
@@ -58,6 +61,17 @@ def block(seconds: float) -> str:
 
 
 @mcp.tool()
+def shout(mib: int) -> str:
+    """Writes `mib` MiB to stderr, in lines and without, then answers."""
+    chunk = ("y" * 1023 + "\n") * 1024
+    for _ in range(mib):
+        sys.stderr.write(chunk)
+    sys.stderr.write("z" * (1 << 20))
+    sys.stderr.flush()
+    return "done shouting"
+
+
+@mcp.tool()
 def big(n: int) -> str:
     """n bytes of text."""
     return "x" * n
@@ -78,6 +92,30 @@ def pixel() -> Image:
         "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
     )
     return Image(data=png, format="png")
+
+
+class City(BaseModel):
+    city: str
+
+
+@mcp.tool()
+async def ask(ctx: Context) -> str:
+    """Asks the client's user for a city (elicitation), then asks its model (sampling)."""
+    said = []
+    try:
+        answer = await ctx.elicit("Which city?", City)
+        said.append(f"elicited: {answer.action}")
+    except Exception as e:  # noqa: BLE001 - the point is to report what the client did
+        said.append(f"elicitation refused: {type(e).__name__}: {e}")
+    try:
+        message = mcp_types.SamplingMessage(
+            role="user", content=mcp_types.TextContent(type="text", text="hi")
+        )
+        reply = await ctx.request_context.session.create_message([message], max_tokens=5)
+        said.append(f"sampled: {reply}")
+    except Exception as e:  # noqa: BLE001
+        said.append(f"sampling refused: {type(e).__name__}: {e}")
+    return "; ".join(said)
 
 
 @mcp.tool(name="bad.name")

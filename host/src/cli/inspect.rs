@@ -12,10 +12,21 @@ use wasmhost::runtime::CacheOutcome;
 use super::config::Environment;
 use super::terminal;
 
+/// One line of the report; each is shown on one line, whatever a plugin put in it.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {
+        $out.push(format!($($arg)*))
+    };
+}
+
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
     /// A shipped plugin's name or a path to a .wasm component.
-    plugin: String,
+    #[arg(required_unless_present = "mcp", conflicts_with = "mcp")]
+    plugin: Option<String>,
+    /// Start the MCP server `[mcp.NAME]` names, and show its tools and its policy.
+    #[arg(long, value_name = "NAME")]
+    mcp: Option<String>,
     /// Grant this skills folder (read-only, at /skills) as `run` would.
     #[arg(long, value_name = "DIR")]
     skills: Option<PathBuf>,
@@ -51,7 +62,13 @@ struct Grants {
 }
 
 pub async fn run(env: &Environment, args: InspectArgs) -> Result<ExitCode> {
-    let plugin = super::config::load(env, &args.plugin, args.skills.as_deref()).await?;
+    if let Some(name) = &args.mcp {
+        return inspect_mcp(env, name, args.json).await;
+    }
+    let Some(spec) = &args.plugin else {
+        anyhow::bail!(super::UsageError("give a PLUGIN or --mcp NAME".into()));
+    };
+    let plugin = super::config::load(env, spec, args.skills.as_deref()).await?;
     let (tools, provider, plugin) = match plugin.world {
         World::Tool => {
             let tool = plugin.into_tool()?;
@@ -95,6 +112,115 @@ pub async fn run(env: &Environment, args: InspectArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `inspect --mcp NAME`: the server as the session would start it.
+#[derive(Serialize)]
+struct McpReport<'a> {
+    name: &'a str,
+    command: &'a [String],
+    cwd: String,
+    /// The names only: values may be secrets.
+    env: Vec<&'a String>,
+    tools: &'a [wasmhost::chat::ToolSpec],
+    left_out: Vec<LeftOut<'a>>,
+    timeout_secs: f64,
+    startup_secs: f64,
+    result_kib: usize,
+    memory_mib: u64,
+    policy_source: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LeftOut<'a> {
+    tool: &'a str,
+    reason: &'a str,
+}
+
+async fn inspect_mcp(env: &Environment, name: &str, json: bool) -> Result<ExitCode> {
+    use wasmhost::agent::ToolBox;
+    let policy = env.policy.mcp_server(name).map_err(|e| match e {
+        wasmhost::policy::PolicyError::UnknownMcp(message) => {
+            anyhow::Error::new(super::UsageError(message))
+        }
+        other => anyhow::Error::new(other),
+    })?;
+    let server = wasmhost::mcp_client::McpServerTools::start(policy)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let p = server.policy();
+    let report = McpReport {
+        name,
+        command: &p.command,
+        cwd: p.cwd.display().to_string(),
+        env: p.env.keys().collect(),
+        tools: server.specs(),
+        left_out: server
+            .left_out()
+            .iter()
+            .map(|l| LeftOut {
+                tool: &l.tool,
+                reason: &l.reason,
+            })
+            .collect(),
+        timeout_secs: p.call_timeout.as_secs_f64(),
+        startup_secs: p.startup.as_secs_f64(),
+        result_kib: p.result_bytes / 1024,
+        memory_mib: p.memory_bytes >> 20,
+        policy_source: env.policy.source().map(|s| s.display().to_string()),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out: Vec<String> = Vec::new();
+    say!(
+        out,
+        "mcp server  {} (from {})",
+        report.name,
+        report.policy_source.as_deref().unwrap_or("?")
+    );
+    say!(out, "command     {}", report.command.join(" "));
+    say!(out, "folder      {}", report.cwd);
+    say!(
+        out,
+        "env         {}",
+        if report.env.is_empty() {
+            "none".to_string()
+        } else {
+            report
+                .env
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    say!(
+        out,
+        "limits      {} s a call, {} s to start, {} KiB a result, {} MiB of memory",
+        report.timeout_secs,
+        report.startup_secs,
+        report.result_kib,
+        report.memory_mib
+    );
+    say!(out, "tools");
+    let width = report.tools.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    for t in report.tools {
+        say!(
+            out,
+            "  {:width$}  {}",
+            t.name,
+            first_sentence(&t.description)
+        );
+    }
+    for left in &report.left_out {
+        say!(out, "left out    {}: {}", left.tool, left.reason);
+    }
+    for line in out {
+        println!("{}", terminal::line(&line));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 enum ToolOrProvider {
     Tool(wasmhost::plugin::ToolPlugin),
     Provider(wasmhost::plugin::ProviderPlugin),
@@ -107,13 +233,6 @@ impl ToolOrProvider {
             ToolOrProvider::Provider(p) => p.plugin(),
         }
     }
-}
-
-/// One line of the report; each is shown on one line, whatever a plugin put in it.
-macro_rules! say {
-    ($out:expr, $($arg:tt)*) => {
-        $out.push(format!($($arg)*))
-    };
 }
 
 fn print_text(r: &Report<'_>) {

@@ -234,7 +234,10 @@ async fn with_mcp_servers(
         if sources.iter().any(|(n, _)| n == name) {
             return Err(SessionError::Usage(format!("--mcp {name} is given twice")));
         }
-        let policy = host.policy.mcp_server(name)?;
+        let policy = host.policy.mcp_server(name).map_err(|e| match e {
+            PolicyError::UnknownMcp(message) => SessionError::Usage(message),
+            other => other.into(),
+        })?;
         let server = crate::mcp_client::McpServerTools::start(policy).await?;
         for left in server.left_out() {
             notices.push(format!(

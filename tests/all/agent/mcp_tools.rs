@@ -54,7 +54,8 @@ fn an_mcp_servers_tools_run_under_its_policy_in_a_conversation() {
             .with_tool_call("c5", "fail", r#"{"message": "no such city"}"#)
             .with_tool_call("c6", "big", r#"{"n": 5000}"#)
             .with_tool_call("c7", "pixel", "{}")
-            .with_tool_call("c8", "die", "{}"),
+            .with_tool_call("c8", "die", "{}")
+            .with_tool_call("c9", "shout", r#"{"mib": 64}"#),
         Reply::chat("2 + 3 = 5."),
     ]);
     let url = fake.base_url();
@@ -144,6 +145,62 @@ fn an_mcp_servers_tools_run_under_its_policy_in_a_conversation() {
         "{:?}",
         got[7]
     );
+    // 65 MiB on stderr (a pipe holds 64 KiB): read and dropped as it comes, so the server
+    // never blocks on it and the host keeps only a bounded tail.
+    assert_eq!(got[8], (true, "done shouting".into()));
+}
+
+#[test]
+fn inspect_shows_a_servers_tools_and_policy_and_refuses_an_unnamed_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    policy(
+        dir.path(),
+        "deny_tools = [\"die\"]\ninherit_env = [\"MCP_TEST_SECRET\"]",
+    );
+    let env = [("MCP_TEST_SECRET", "sk-must-not-leak")];
+    let out = crate::support::wasmhost_env(&["inspect", "--mcp", "demo"], dir.path(), &env);
+    let text = crate::support::stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.contains("mcp server  demo"), "{text}");
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("add ")),
+        "{text}"
+    );
+    assert!(text.contains("left out    die: not allowed"), "{text}");
+    assert!(
+        text.contains("env         MCP_TEST_SECRET, MODE"),
+        "names only: {text}"
+    );
+    assert!(!text.contains("sk-must-not-leak"), "{text}");
+    let out =
+        crate::support::wasmhost_env(&["inspect", "--mcp", "demo", "--json"], dir.path(), &env);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["name"], "demo");
+    assert_eq!(report["timeout_secs"], 60.0);
+    assert_eq!(report["result_kib"], 256);
+    let names: Vec<&str> = report["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"add") && !names.contains(&"die"),
+        "{names:?}"
+    );
+    assert_eq!(
+        report["left_out"].as_array().map(Vec::len),
+        Some(2),
+        "die and bad.name: {report}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("sk-must-not-leak"));
+    let out = crate::support::wasmhost_env(&["inspect", "--mcp", "nope"], dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no [mcp.nope] section"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -152,7 +209,9 @@ fn a_hung_or_dying_server_is_a_tool_error_and_the_conversation_goes_on() {
     policy(dir.path(), "timeout_secs = 2");
     let fake = FakeOpenAi::start(vec![
         Reply::chat("").with_tool_call("c1", "sleep", r#"{"seconds": 600}"#),
-        Reply::chat("").with_tool_call("c2", "add", r#"{"a": 1, "b": 1}"#),
+        Reply::chat("")
+            .with_tool_call("c2", "add", r#"{"a": 1, "b": 1}"#)
+            .with_tool_call("c2b", "ask", "{}"),
         Reply::chat("").with_tool_call("c3", "die", "{}"),
         Reply::chat("").with_tool_call("c4", "add", r#"{"a": 1, "b": 2}"#),
         Reply::chat("The server is gone."),
@@ -188,17 +247,28 @@ fn a_hung_or_dying_server_is_a_tool_error_and_the_conversation_goes_on() {
     assert_eq!(timed_out["error_kind"], "budget_exceeded", "{timed_out}");
     // The server was told to cancel and serves the next call.
     assert_eq!(got[1], (true, "2".into()));
+    // What the host cannot do for a server is refused, and the call goes on to its
+    // answer: an elicitation is declined (rmcp's answer for a client that asks no one),
+    // sampling is a JSON-RPC error (the host lends no model).
+    assert!(
+        got[2].0
+            && got[2]
+                .1
+                .starts_with("elicited: decline; sampling refused: MCPError"),
+        "{:?}",
+        got[2]
+    );
     // It dies mid-call: a tool error naming the server, with its last stderr lines
     // (control codes made harmless); later calls fail the same way.
-    assert!(!got[2].0, "{:?}", got[2]);
-    assert!(got[2].1.contains("MCP server `demo`"), "{:?}", got[2]);
+    assert!(!got[3].0, "{:?}", got[3]);
+    assert!(got[3].1.contains("MCP server `demo`"), "{:?}", got[3]);
     assert!(
-        !got[3].0 && got[3].1.contains("is not reachable"),
+        !got[4].0 && got[4].1.contains("is not reachable"),
         "{:?}",
-        got[3]
+        got[4]
     );
-    assert!(got[3].1.contains("dying now"), "{:?}", got[3]);
-    assert!(!got[3].1.contains('\u{1b}'), "{:?}", got[3]);
+    assert!(got[4].1.contains("dying now"), "{:?}", got[4]);
+    assert!(!got[4].1.contains('\u{1b}'), "{:?}", got[4]);
 }
 
 #[test]
@@ -237,7 +307,9 @@ fn a_server_the_policy_does_not_name_is_refused_and_a_broken_one_says_why() {
             &[OPENAI_KEY],
         );
         let err = stderr(&r.output);
-        assert_ne!(r.code(), Some(0), "{server}");
+        // Not in the policy is a usage error (2); a broken server a failure (1).
+        let expected = if server == "github" { 2 } else { 1 };
+        assert_eq!(r.code(), Some(expected), "{server}: {err}");
         for text in says {
             assert!(err.contains(text), "{server}: {text:?} in {err}");
         }
