@@ -18,6 +18,8 @@ print("demo server starting", file=sys.stderr, flush=True)
 # Where the tests find this process (in the folder the policy starts it in).
 with open("server.pid", "w") as f:
     f.write(str(os.getpid()))
+with open("server.pids", "a") as f:
+    f.write(f"{os.getpid()}\n")
 
 
 @mcp.tool()

@@ -382,3 +382,71 @@ fn the_server_dies_with_the_host_even_when_the_host_is_killed() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn chat_keeps_one_server_for_the_whole_conversation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    policy(dir.path(), "");
+    let fake = FakeOpenAi::start(vec![
+        Reply::chat("").with_tool_call("c1", "add", r#"{"a": 2, "b": 3}"#),
+        Reply::chat("five"),
+        Reply::chat("").with_tool_call("c2", "add", r#"{"a": 5, "b": 5}"#),
+        Reply::chat("ten"),
+    ]);
+    let url = fake.base_url();
+    let transcript = dir.path().join("chat.jsonl").display().to_string();
+    let args = [
+        "chat",
+        "--plugin",
+        "openai",
+        "--base-url",
+        &url,
+        "--api-key-env",
+        OPENAI_KEY.0,
+        "--transcript",
+        &transcript,
+        "--mcp",
+        "demo",
+    ];
+    let mut child = crate::support::wasmhost_command(&args, dir.path(), &[OPENAI_KEY])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("chat starts");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"add 2 and 3\nnow 5 and 5\n/exit\n")
+            .expect("type");
+    }
+    let out = child.wait_with_output().expect("chat ends");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = crate::support::stdout(&out);
+    assert!(said.contains("five") && said.contains("ten"), "{said}");
+    fake.assert_no_violations();
+    let requests = fake.chat_requests();
+    let tool_result = |request: usize, id: &str| {
+        requests[request].body["messages"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["tool_call_id"] == id).cloned())
+            .map(|m| m["content"].clone())
+    };
+    assert_eq!(tool_result(1, "c1"), Some(Value::from("5")));
+    assert_eq!(tool_result(3, "c2"), Some(Value::from("10")));
+    // One server process served both turns (it started once), and it is gone now.
+    let pids = std::fs::read_to_string(dir.path().join("work/server.pids")).expect("pids");
+    assert_eq!(pids.lines().count(), 1, "{pids}");
+    let pid: i32 = pids.trim().parse().expect("a pid");
+    let started = std::time::Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z"))
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the server outlived the chat"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
