@@ -126,5 +126,17 @@ def bad_name() -> str:
     return "unreachable"
 
 
+# A server that offers too much, when the test asks for it: DEMO_MANY more tools, and one
+# with a description of DEMO_HUGE_KIB KiB.
+for i in range(int(os.environ.get("DEMO_MANY", "0"))):
+    mcp.add_tool(lambda: "extra", name=f"extra_{i:04}", description=f"Extra tool {i}.")
+if os.environ.get("DEMO_HUGE_KIB"):
+    mcp.add_tool(
+        lambda: "huge",
+        name="huge",
+        description="h" * (int(os.environ["DEMO_HUGE_KIB"]) * 1024),
+    )
+
+
 if __name__ == "__main__":
     mcp.run()

@@ -6,7 +6,9 @@
 //! process group (killed with it), a scrubbed environment with only the variables the
 //! policy names, its address space limited, in the folder the policy names. That is
 //! containment, not a sandbox. Its tools are filtered by the policy (`tools`,
-//! `deny_tools`); a tool whose name the model APIs would refuse is left out and named.
+//! `deny_tools`); a tool whose name the model APIs would refuse, whose spec is over
+//! [`DEFAULT_TOOL_SPEC_BYTES`] or beyond the first [`DEFAULT_MAX_TOOLS`] is left out and
+//! named.
 //! Every call has the policy's deadline (the server is told to cancel when it passes, or
 //! when the caller stops waiting), and its result is cut to `result_kib`, saying so
 //! ([`results`]). A server that dies fails the calls made to it with a clear message and
@@ -22,12 +24,14 @@ use rmcp::service::{PeerRequestOptions, RunningService, ServiceError};
 
 use crate::agent::{BoxFuture, ToolBox};
 use crate::chat::{ToolErrorKind, ToolFailure, ToolSpec};
-use crate::policy::McpServerPolicy;
+use crate::policy::{DEFAULT_MAX_TOOLS, DEFAULT_TOOL_SPEC_BYTES, McpServerPolicy};
 
 pub use process::StderrTail;
 
 /// The longest tool name the model APIs accept.
 const MAX_TOOL_NAME: usize = 64;
+/// Tools left out that are named one by one; the rest are counted.
+const MAX_LEFT_OUT_NAMED: usize = 50;
 
 /// A server could not be started or did not answer as an MCP server.
 #[derive(Debug, thiserror::Error)]
@@ -122,37 +126,7 @@ impl McpServerTools {
             }
             Ok(Ok(tools)) => tools,
         };
-        let mut specs = Vec::new();
-        let mut left_out = Vec::new();
-        for tool in listed {
-            let name = tool.name.to_string();
-            if !policy.offers(&name) {
-                left_out.push(LeftOut {
-                    tool: name,
-                    reason: format!(
-                        "not allowed by `tools`/`deny_tools` in [mcp.{}]",
-                        policy.name
-                    ),
-                });
-                continue;
-            }
-            if !valid_name(&name) {
-                left_out.push(LeftOut {
-                    tool: name,
-                    reason: format!(
-                        "the model APIs take only names of 1 to {MAX_TOOL_NAME} letters, digits, \
-                         `_` and `-`"
-                    ),
-                });
-                continue;
-            }
-            specs.push(ToolSpec {
-                name,
-                description: tool.description.map(|d| d.to_string()).unwrap_or_default(),
-                parameters_schema: serde_json::Value::Object((*tool.input_schema).clone())
-                    .to_string(),
-            });
-        }
+        let (specs, left_out) = offered_tools(&policy, listed);
         Ok(Self {
             policy,
             client,
@@ -279,6 +253,78 @@ impl Drop for CancelOnDrop {
             });
         }
     }
+}
+
+/// The listed tools the session may offer, and those left out with the reason: not
+/// allowed by the policy, a name the model APIs refuse, a spec over
+/// [`DEFAULT_TOOL_SPEC_BYTES`], or beyond the first [`DEFAULT_MAX_TOOLS`]. Past
+/// [`MAX_LEFT_OUT_NAMED`] the rest are counted in one entry, so a flood stays one line.
+fn offered_tools(
+    policy: &McpServerPolicy,
+    listed: Vec<rmcp::model::Tool>,
+) -> (Vec<ToolSpec>, Vec<LeftOut>) {
+    let mut specs = Vec::new();
+    let mut left_out = Vec::new();
+    let mut unnamed = 0usize;
+    let mut leave = |left_out: &mut Vec<LeftOut>, tool: String, reason: String| {
+        if left_out.len() < MAX_LEFT_OUT_NAMED {
+            left_out.push(LeftOut { tool, reason });
+        } else {
+            unnamed += 1;
+        }
+    };
+    for tool in listed {
+        let name = tool.name.to_string();
+        if !policy.offers(&name) {
+            let reason = format!(
+                "not allowed by `tools`/`deny_tools` in [mcp.{}]",
+                policy.name
+            );
+            leave(&mut left_out, name, reason);
+            continue;
+        }
+        if !valid_name(&name) {
+            let reason = format!(
+                "the model APIs take only names of 1 to {MAX_TOOL_NAME} letters, digits, `_` \
+                 and `-`"
+            );
+            leave(&mut left_out, name, reason);
+            continue;
+        }
+        let spec = ToolSpec {
+            name,
+            description: tool.description.map(|d| d.to_string()).unwrap_or_default(),
+            parameters_schema: serde_json::Value::Object((*tool.input_schema).clone()).to_string(),
+        };
+        let size = spec.name.len() + spec.description.len() + spec.parameters_schema.len();
+        if size > DEFAULT_TOOL_SPEC_BYTES {
+            let reason = format!(
+                "its name, description and schema are {size} bytes, over the \
+                 {DEFAULT_TOOL_SPEC_BYTES} one tool may take"
+            );
+            leave(&mut left_out, spec.name, reason);
+            continue;
+        }
+        if specs.len() == DEFAULT_MAX_TOOLS {
+            let reason = format!(
+                "the server offers more than the {DEFAULT_MAX_TOOLS} tools a session takes \
+                 from one server; choose with `tools = [...]` in [mcp.{}]",
+                policy.name
+            );
+            leave(&mut left_out, spec.name, reason);
+            continue;
+        }
+        specs.push(spec);
+    }
+    if unnamed > 0 {
+        left_out.push(LeftOut {
+            tool: format!("{unnamed} more"),
+            reason: format!(
+                "left out for the reasons above (only the first {MAX_LEFT_OUT_NAMED} are named)"
+            ),
+        });
+    }
+    (specs, left_out)
 }
 
 fn valid_name(name: &str) -> bool {

@@ -450,3 +450,66 @@ fn chat_keeps_one_server_for_the_whole_conversation() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_server_that_offers_too_much_is_cut_to_the_limits_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 2,000 more tools and one whose description alone is 100 KiB.
+    policy(dir.path(), "");
+    let text = std::fs::read_to_string(dir.path().join("wasmhost.toml")).expect("policy");
+    std::fs::write(
+        dir.path().join("wasmhost.toml"),
+        text.replace(
+            "env = { MODE = \"test\" }",
+            "env = { MODE = \"test\", DEMO_MANY = \"2000\", DEMO_HUGE_KIB = \"100\" }",
+        ),
+    )
+    .expect("policy");
+    let out =
+        crate::support::wasmhost_env(&["inspect", "--mcp", "demo", "--json"], dir.path(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let tools = report["tools"].as_array().expect("tools");
+    assert_eq!(
+        tools.len(),
+        256,
+        "the first 256 a session takes from one server"
+    );
+    let left = report["left_out"].as_array().expect("left out");
+    assert!(
+        left.len() <= 51,
+        "named one by one up to 50, then counted: {}",
+        left.len()
+    );
+    let reasons = serde_json::to_string(left).expect("json");
+    assert!(reasons.contains("more than the 256 tools"), "{reasons}");
+    let last = left.last().expect("a count");
+    assert!(
+        last["tool"].as_str().is_some_and(|t| t.ends_with(" more")),
+        "{last}"
+    );
+    assert!(!tools.iter().any(|t| t["name"] == "huge"));
+
+    // Alone, the 100 KiB tool is left out for its size, and named.
+    std::fs::write(
+        dir.path().join("wasmhost.toml"),
+        text.replace(
+            "env = { MODE = \"test\" }",
+            "env = { MODE = \"test\", DEMO_HUGE_KIB = \"100\" }",
+        ),
+    )
+    .expect("policy");
+    let out =
+        crate::support::wasmhost_env(&["inspect", "--mcp", "demo", "--json"], dir.path(), &[]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let huge = report["left_out"]
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["tool"] == "huge").cloned())
+        .expect("huge is left out");
+    assert!(
+        huge["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("over the 65536 one tool may take")),
+        "{huge}"
+    );
+}
