@@ -80,12 +80,11 @@ pub struct McpServerTools {
 
 impl McpServerTools {
     /// Starts the server the policy describes, completes the handshake and lists its
-    /// tools, all within the policy's `startup_secs`.
+    /// tools; the handshake and the listing each get the policy's `startup_secs`.
     pub async fn start(policy: McpServerPolicy) -> Result<Self, McpClientError> {
         let (running, stdout, stdin, stderr) = process::spawn(&policy)?;
         let server = policy.name.clone();
-        let tail = |stderr: &StderrTail| stderr.describe();
-        let settle = stderr.clone();
+        let tail = StderrTail::describe;
         let transport = rmcp::transport::async_rw::AsyncRwTransport::new_client(stdout, stdin);
         let client = match tokio::time::timeout(policy.startup, ().serve(transport)).await {
             Err(_) => {
@@ -97,7 +96,7 @@ impl McpServerTools {
                 });
             }
             Ok(Err(e)) => {
-                settle.settle().await;
+                stderr.settle().await;
                 return Err(McpClientError::Protocol {
                     server,
                     what: "complete the MCP handshake",
