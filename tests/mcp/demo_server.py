@@ -1,6 +1,7 @@
 """A local MCP server written with the official Python SDK's MCPServer (the 2.x name of FastMCP), for the tests of
 `wasmhost run --mcp NAME`: plain tools, a failing one, slow and huge ones, one that dies,
-one that reports its environment, an image, and a name the model APIs refuse."""
+one that reports its environment, an image, and a name the model APIs refuse. With
+`--http PORT_FILE` it serves Streamable HTTP instead (see `serve_http`)."""
 
 import asyncio
 import os
@@ -138,5 +139,60 @@ if os.environ.get("DEMO_HUGE_KIB"):
     )
 
 
+@mcp.tool()
+def whoami(ctx: Context) -> str:
+    """Echoes the Authorization header of the HTTP request that carried this call (a server
+    that hands a client's token back)."""
+    request = ctx.request_context.request
+    if request is None:
+        return "not over HTTP"
+    return f"you sent: {request.headers.get('authorization', '<none>')}"
+
+
+def serve_http(port_file: str) -> None:
+    """Streamable HTTP on a free loopback port (written to `port_file`), behind a gate that
+    logs every request to requests.log, wants `Bearer $DEMO_TOKEN` when DEMO_TOKEN is set,
+    and redirects /same to /mcp and /moved to $DEMO_REDIRECT."""
+    import socket
+
+    import uvicorn
+
+    token = os.environ.get("DEMO_TOKEN")
+    app = mcp.streamable_http_app(host="127.0.0.1")
+
+    async def gate(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        sent = headers.get("authorization")
+        auth = "missing" if sent is None else ("ok" if sent == f"Bearer {token}" else "wrong")
+        with open("requests.log", "a") as log:
+            log.write(f"{scope['method']} {scope['path']} auth={auth}\n")
+
+        async def answer(status, extra):
+            await send({"type": "http.response.start", "status": status, "headers": extra})
+            await send({"type": "http.response.body", "body": b""})
+
+        if token is not None and auth != "ok":
+            return await answer(401, [(b"www-authenticate", b"Bearer")])
+        if scope["path"] == "/same":
+            return await answer(307, [(b"location", b"/mcp")])
+        if scope["path"] == "/moved":
+            return await answer(307, [(b"location", os.environ["DEMO_REDIRECT"].encode())])
+        return await app(scope, receive, send)
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    with open(port_file + ".tmp", "w") as f:
+        f.write(str(sock.getsockname()[1]))
+    os.replace(port_file + ".tmp", port_file)
+    config = uvicorn.Config(gate, log_level="warning", lifespan="on")
+    asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+
+
 if __name__ == "__main__":
-    mcp.run()
+    if len(sys.argv) == 3 and sys.argv[1] == "--http":
+        serve_http(sys.argv[2])
+    else:
+        mcp.run()

@@ -112,21 +112,41 @@ pub async fn run(env: &Environment, args: InspectArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `inspect --mcp NAME`: the server as the session would start it.
+/// `inspect --mcp NAME`: the server as the session would start (or reach) it.
 #[derive(Serialize)]
 struct McpReport<'a> {
     name: &'a str,
-    command: &'a [String],
-    cwd: String,
+    /// `local` or `remote`.
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cwd: Option<String>,
     /// The names only: values may be secrets.
-    env: Vec<&'a String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    env: Option<Vec<&'a String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    /// Where the client may go: the url's origin, then `allowed_hosts`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_hosts: Option<Vec<String>>,
+    /// Which variable the token comes from and the header it travels in; never its value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential: Option<McpCredentialReport<'a>>,
     tools: &'a [wasmhost::chat::ToolSpec],
     left_out: Vec<LeftOut<'a>>,
     timeout_secs: f64,
     startup_secs: f64,
     result_kib: usize,
-    memory_mib: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_mib: Option<u64>,
     policy_source: Option<String>,
+}
+
+#[derive(Serialize)]
+struct McpCredentialReport<'a> {
+    env: &'a str,
+    header: &'a str,
 }
 
 #[derive(Serialize)]
@@ -137,6 +157,7 @@ struct LeftOut<'a> {
 
 async fn inspect_mcp(env: &Environment, name: &str, json: bool) -> Result<ExitCode> {
     use wasmhost::agent::ToolBox;
+    use wasmhost::policy::McpTransport;
     let policy = env.policy.mcp_server(name).map_err(|e| match e {
         wasmhost::policy::PolicyError::UnknownMcp(message) => {
             anyhow::Error::new(super::UsageError(message))
@@ -147,11 +168,24 @@ async fn inspect_mcp(env: &Environment, name: &str, json: bool) -> Result<ExitCo
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let p = server.policy();
+    let (local, remote) = match &p.transport {
+        McpTransport::Local(local) => (Some(local), None),
+        McpTransport::Remote(remote) => (None, Some(remote)),
+    };
     let report = McpReport {
         name,
-        command: &p.command,
-        cwd: p.cwd.display().to_string(),
-        env: p.env.keys().collect(),
+        kind: if local.is_some() { "local" } else { "remote" },
+        command: local.map(|l| l.command.as_slice()),
+        cwd: local.map(|l| l.cwd.display().to_string()),
+        env: local.map(|l| l.env.keys().collect()),
+        url: remote.map(|r| r.url.as_str()),
+        allowed_hosts: remote.map(|r| r.allowed_hosts.iter().map(|h| h.to_string()).collect()),
+        credential: remote
+            .and_then(|r| r.credential.as_ref())
+            .map(|c| McpCredentialReport {
+                env: &c.env,
+                header: &c.header,
+            }),
         tools: server.specs(),
         left_out: server
             .left_out()
@@ -164,7 +198,7 @@ async fn inspect_mcp(env: &Environment, name: &str, json: bool) -> Result<ExitCo
         timeout_secs: p.call_timeout.as_secs_f64(),
         startup_secs: p.startup.as_secs_f64(),
         result_kib: p.result_bytes / 1024,
-        memory_mib: p.memory_bytes >> 20,
+        memory_mib: local.map(|l| l.memory_bytes >> 20),
         policy_source: env.policy.source().map(|s| s.display().to_string()),
     };
     if json {
@@ -178,30 +212,58 @@ async fn inspect_mcp(env: &Environment, name: &str, json: bool) -> Result<ExitCo
         report.name,
         report.policy_source.as_deref().unwrap_or("?")
     );
-    say!(out, "command     {}", report.command.join(" "));
-    say!(out, "folder      {}", report.cwd);
-    say!(
-        out,
-        "env         {}",
-        if report.env.is_empty() {
+    let names = |list: &[&String]| {
+        if list.is_empty() {
             "none".to_string()
         } else {
-            report
-                .env
-                .iter()
+            list.iter()
                 .map(|s| s.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         }
-    );
-    say!(
-        out,
-        "limits      {} s a call, {} s to start, {} KiB a result, {} MiB of memory",
-        report.timeout_secs,
-        report.startup_secs,
-        report.result_kib,
-        report.memory_mib
-    );
+    };
+    if let Some(command) = report.command {
+        say!(out, "command     {}", command.join(" "));
+    }
+    if let Some(cwd) = &report.cwd {
+        say!(out, "folder      {cwd}");
+    }
+    if let Some(vars) = &report.env {
+        say!(out, "env         {}", names(vars));
+    }
+    if let Some(url) = report.url {
+        say!(out, "url         {url}");
+    }
+    if let Some(hosts) = &report.allowed_hosts {
+        say!(out, "may reach   {}", hosts.join(", "));
+    }
+    if remote.is_some() {
+        match &report.credential {
+            Some(c) => say!(
+                out,
+                "token       from {}, in the {} header",
+                c.env,
+                c.header
+            ),
+            None => say!(out, "token       none"),
+        }
+    }
+    match report.memory_mib {
+        Some(mib) => say!(
+            out,
+            "limits      {} s a call, {} s to start, {} KiB a result, {mib} MiB of memory",
+            report.timeout_secs,
+            report.startup_secs,
+            report.result_kib
+        ),
+        None => say!(
+            out,
+            "limits      {} s a call, {} s to connect, {} KiB a result",
+            report.timeout_secs,
+            report.startup_secs,
+            report.result_kib
+        ),
+    }
     say!(out, "tools");
     let width = report.tools.iter().map(|t| t.name.len()).max().unwrap_or(0);
     for t in report.tools {

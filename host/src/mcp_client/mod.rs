@@ -2,6 +2,11 @@
 //! the protocol, and the user's `[mcp.NAME]` policy deciding what runs and what the model
 //! sees.
 //!
+//! A remote server (`url`) is reached over Streamable HTTP ([`remote`]) only at the
+//! origin the policy names (redirects are checked against it and `allowed_hosts`), with
+//! the token the policy names added by the host as a header and replaced wherever the
+//! server sends it back.
+//!
 //! A local server is started only because the policy names it ([`process`]): its own
 //! process group (killed with it), a scrubbed environment with only the variables the
 //! policy names, its address space limited, in the folder the policy names. That is
@@ -15,6 +20,7 @@
 //! the last lines of its stderr; the conversation goes on.
 
 mod process;
+mod remote;
 mod results;
 
 use rmcp::RoleClient;
@@ -24,9 +30,12 @@ use rmcp::service::{PeerRequestOptions, RunningService, ServiceError};
 
 use crate::agent::{BoxFuture, ToolBox};
 use crate::chat::{ToolErrorKind, ToolFailure, ToolSpec};
-use crate::policy::{DEFAULT_MAX_TOOLS, DEFAULT_TOOL_SPEC_BYTES, McpServerPolicy};
+use crate::policy::{
+    DEFAULT_MAX_TOOLS, DEFAULT_TOOL_SPEC_BYTES, McpServerPolicy, McpTransport, Redactor,
+};
 
 pub use process::StderrTail;
+pub use remote::{CONNECT_TIMEOUT, MAX_REDIRECTS};
 
 /// The longest tool name the model APIs accept.
 const MAX_TOOL_NAME: usize = 64;
@@ -73,35 +82,94 @@ pub struct McpServerTools {
     client: RunningService<RoleClient, ()>,
     specs: Vec<ToolSpec>,
     left_out: Vec<LeftOut>,
-    stderr: StderrTail,
-    /// Kills the server's process group when the tools are dropped.
-    _process: process::Running,
+    endpoint: Endpoint,
+    /// Replaces a remote server's token in whatever the server sends back.
+    redactor: Redactor,
+}
+
+/// What is known about where the server runs, for error messages; a local server's
+/// process group is killed when this is dropped.
+enum Endpoint {
+    Local {
+        stderr: StderrTail,
+        _process: Box<process::Running>,
+    },
+    Remote {
+        refusals: remote::Refusals,
+    },
+}
+
+impl Endpoint {
+    /// Its last stderr lines, or the requests the gate refused.
+    fn describe(&self) -> String {
+        match self {
+            Endpoint::Local { stderr, .. } => stderr.describe(),
+            Endpoint::Remote { refusals } => refusals.describe(),
+        }
+    }
+
+    /// Waits (briefly) for a dying local server's last stderr lines.
+    async fn settle(&self) {
+        if let Endpoint::Local { stderr, .. } = self {
+            stderr.settle().await;
+        }
+    }
 }
 
 impl McpServerTools {
-    /// Starts the server the policy describes, completes the handshake and lists its
-    /// tools; the handshake and the listing each get the policy's `startup_secs`.
+    /// Starts (or connects to) the server the policy describes, completes the handshake
+    /// and lists its tools; the handshake and the listing each get the policy's
+    /// `startup_secs`.
     pub async fn start(policy: McpServerPolicy) -> Result<Self, McpClientError> {
-        let (running, stdout, stdin, stderr) = process::spawn(&policy)?;
+        let redactor = Redactor::new(policy.secret().map(|s| s.expose()));
+        match &policy.transport {
+            McpTransport::Local(local) => {
+                let (running, stdout, stdin, stderr) = process::spawn(&policy.name, local)?;
+                let transport =
+                    rmcp::transport::async_rw::AsyncRwTransport::new_client(stdout, stdin);
+                let endpoint = Endpoint::Local {
+                    stderr,
+                    _process: Box::new(running),
+                };
+                Self::handshake(policy, transport, endpoint, redactor).await
+            }
+            McpTransport::Remote(server) => {
+                let (transport, refusals) = remote::connect(&policy.name, server)?;
+                let endpoint = Endpoint::Remote { refusals };
+                Self::handshake(policy, transport, endpoint, redactor).await
+            }
+        }
+    }
+
+    async fn handshake<T, E, A>(
+        policy: McpServerPolicy,
+        transport: T,
+        endpoint: Endpoint,
+        redactor: Redactor,
+    ) -> Result<Self, McpClientError>
+    where
+        T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
         let server = policy.name.clone();
-        let tail = StderrTail::describe;
-        let transport = rmcp::transport::async_rw::AsyncRwTransport::new_client(stdout, stdin);
+        let tail = |endpoint: &Endpoint| redactor.redact(&endpoint.describe()).into_owned();
         let client = match tokio::time::timeout(policy.startup, ().serve(transport)).await {
             Err(_) => {
                 return Err(McpClientError::StartupTimeout {
                     server,
                     what: "answer `initialize`",
                     secs: policy.startup.as_secs(),
-                    tail: tail(&stderr),
+                    tail: tail(&endpoint),
                 });
             }
             Ok(Err(e)) => {
-                stderr.settle().await;
+                endpoint.settle().await;
+                let hint = auth_hint(&policy, &e);
                 return Err(McpClientError::Protocol {
                     server,
                     what: "complete the MCP handshake",
-                    reason: e.to_string(),
-                    tail: tail(&stderr),
+                    reason: redactor.redact(&error_chain(&e)).into_owned(),
+                    tail: format!("{}{hint}", tail(&endpoint)),
                 });
             }
             Ok(Ok(client)) => client,
@@ -112,27 +180,36 @@ impl McpServerTools {
                     server,
                     what: "list its tools",
                     secs: policy.startup.as_secs(),
-                    tail: tail(&stderr),
+                    tail: tail(&endpoint),
                 });
             }
             Ok(Err(e)) => {
                 return Err(McpClientError::Protocol {
                     server,
                     what: "list its tools",
-                    reason: e.to_string(),
-                    tail: tail(&stderr),
+                    reason: redactor.redact(&error_chain(&e)).into_owned(),
+                    tail: tail(&endpoint),
                 });
             }
             Ok(Ok(tools)) => tools,
         };
-        let (specs, left_out) = offered_tools(&policy, listed);
+        let (mut specs, mut left_out) = offered_tools(&policy, listed);
+        if !redactor.is_empty() {
+            for spec in &mut specs {
+                redactor.redact_string(&mut spec.description);
+                redactor.redact_string(&mut spec.parameters_schema);
+            }
+            for left in &mut left_out {
+                redactor.redact_string(&mut left.tool);
+            }
+        }
         Ok(Self {
             policy,
             client,
             specs,
             left_out,
-            stderr,
-            _process: running,
+            endpoint,
+            redactor,
         })
     }
 
@@ -195,11 +272,11 @@ impl McpServerTools {
         let response = match response {
             Ok(response) => response,
             Err(e) => {
-                self.stderr.settle().await;
+                self.endpoint.settle().await;
                 return Err(self.unreachable(&e));
             }
         };
-        results::tool_output(response, &self.policy)
+        results::tool_output(response, &self.policy, &self.redactor)
     }
 
     fn unreachable(&self, error: &ServiceError) -> ToolFailure {
@@ -220,14 +297,92 @@ impl McpServerTools {
                 );
             }
             other => format!(
-                "MCP server `{}` is not reachable ({other}); its tools fail until the session \
-                 is restarted{}",
+                "MCP server `{}` is not reachable ({}); its tools fail until the session is \
+                 restarted{}",
                 self.policy.name,
-                self.stderr.describe()
+                error_chain(other),
+                self.endpoint.describe()
             ),
         };
         ToolFailure::new(ToolErrorKind::HostFailure, message)
     }
+}
+
+/// What to do when a remote server turned the client away (HTTP 401 or 403).
+fn auth_hint(policy: &McpServerPolicy, error: &(dyn std::error::Error + 'static)) -> String {
+    use rmcp::transport::streamable_http_client::StreamableHttpError;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let mut refused = false;
+    while let Some(cause) = source {
+        if let Some(e) = cause.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+            refused = matches!(
+                e,
+                StreamableHttpError::AuthRequired(_) | StreamableHttpError::InsufficientScope(_)
+            );
+        }
+        refused |= cause.to_string().contains("Auth required");
+        source = cause.source();
+    }
+    if !refused {
+        return String::new();
+    }
+    let name = &policy.name;
+    match &policy.transport {
+        McpTransport::Remote(remote) => match &remote.credential {
+            Some(c) => format!(
+                "; the server refused the token from `{}`: check that it is current and meant \
+                 for this server",
+                c.env
+            ),
+            None => format!(
+                "; the server asks for a token: add [mcp.{name}.secret] with env = \"VAR\" \
+                 naming the variable that holds it (OAuth sign-in is not supported yet)"
+            ),
+        },
+        McpTransport::Local(_) => String::new(),
+    }
+}
+
+/// An error with its sources (`a: b: c`), each said once: rmcp's transport errors keep
+/// the reason (a refused redirect, a refused connection) in the source.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = without_type_names(&error.to_string());
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// rmcp names its transport's Rust type in errors (`Transport [rmcp::…<…>] error`): noise
+/// to a user, so it goes.
+fn without_type_names(text: &str) -> String {
+    let mut out = text.to_string();
+    while let Some(start) = out.find(" [rmcp::") {
+        let mut depth = 0usize;
+        let mut end = None;
+        for (i, c) in out[start + 1..].char_indices() {
+            match c {
+                '[' => depth += 1,
+                ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(start + 1 + i + 1);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else { break };
+        out.replace_range(start..end, "");
+    }
+    out
 }
 
 /// Sends `notifications/cancelled` for a request the caller stopped waiting for.
@@ -348,7 +503,26 @@ impl ToolBox for McpServerTools {
             if !self.specs.iter().any(|s| s.name == name) {
                 return Err(ToolFailure::unknown_tool(name, &self.specs));
             }
-            self.call_tool(name, arguments).await
+            // Results are redacted before they are cut; failures here.
+            self.call_tool(name, arguments)
+                .await
+                .map_err(|mut failure| {
+                    self.redactor.redact_string(&mut failure.message);
+                    failure
+                })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rust_type_names_leave_rmcp_errors() {
+        let text = "Send message error Transport [rmcp::transport::worker::WorkerTransport<rmcp::X<[u8]>>] error: Auth required";
+        assert_eq!(
+            super::without_type_names(text),
+            "Send message error Transport error: Auth required"
+        );
+        assert_eq!(super::without_type_names("plain [text]"), "plain [text]");
     }
 }

@@ -10,7 +10,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use super::McpClientError;
-use crate::policy::McpServerPolicy;
+use crate::policy::LocalMcpServer;
 
 /// Lines of a server's stderr kept for error messages.
 const TAIL_LINES: usize = 20;
@@ -78,11 +78,12 @@ impl Drop for Running {
 
 /// Starts the server: its stdout and stdin carry the protocol.
 pub fn spawn(
-    policy: &McpServerPolicy,
+    name: &str,
+    policy: &LocalMcpServer,
 ) -> Result<(Running, ChildStdout, ChildStdin, StderrTail), McpClientError> {
     let program = &policy.command[0];
     let spawn_error = |reason: String| McpClientError::Spawn {
-        server: policy.name.clone(),
+        server: name.to_string(),
         program: program.clone(),
         reason,
     };
@@ -90,7 +91,7 @@ pub fn spawn(
         return Err(spawn_error(format!(
             "its folder {} does not exist (cwd in [mcp.{}])",
             policy.cwd.display(),
-            policy.name
+            name
         )));
     }
     let mut command = Command::new(program);

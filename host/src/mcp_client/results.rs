@@ -1,17 +1,19 @@
 //! An MCP tool result as the model sees it: text content as text; structured content as
 //! JSON when there is no text; other content (images, audio, resources) described in a
 //! line, since a tool result here carries text only; `isError` as a tool error; the whole
-//! cut to the policy's `result_kib`, saying so.
+//! cut to the policy's `result_kib`, saying so, after a remote server's token is
+//! replaced.
 
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents, ServerResult};
 
 use crate::chat::{ToolErrorKind, ToolFailure, cap_tool_result};
-use crate::policy::McpServerPolicy;
+use crate::policy::{McpServerPolicy, Redactor};
 
 /// The model's view of a `tools/call` answer.
 pub fn tool_output(
     response: ServerResult,
     policy: &McpServerPolicy,
+    redactor: &Redactor,
 ) -> Result<String, ToolFailure> {
     let ServerResult::CallToolResult(result) = response else {
         return Err(ToolFailure::new(
@@ -22,7 +24,8 @@ pub fn tool_output(
             ),
         ));
     };
-    let text = cap(render(&result), policy);
+    // Redacted before the cut, so a cut never leaves part of a token behind.
+    let text = cap(redactor.redact(&render(&result)).into_owned(), policy);
     if result.is_error == Some(true) {
         Err(ToolFailure::new(ToolErrorKind::ToolError, text))
     } else {

@@ -23,8 +23,12 @@ pub struct PolicyFile {
 pub struct McpSection {
     /// A local server: the program and its arguments, started over stdio.
     pub command: Option<Vec<String>>,
-    /// A remote server's Streamable HTTP endpoint (not served yet: refused with a reason).
+    /// A remote server's Streamable HTTP endpoint, `https://host/mcp`.
     pub url: Option<String>,
+    /// Hosts besides the URL's a remote server may send the client to (redirects).
+    pub allowed_hosts: Option<Vec<String>>,
+    /// The credential the host adds to a remote server's requests.
+    pub secret: Option<McpSecretSection>,
     /// The folder the program starts in (default: the policy file's folder).
     pub cwd: Option<String>,
     /// Environment variables set for the program, by value.
@@ -43,6 +47,19 @@ pub struct McpSection {
     pub result_kib: Option<u64>,
     /// Address space of the server process (RLIMIT_AS).
     pub memory_mib: Option<u64>,
+}
+
+/// `[mcp.NAME.secret]`: where a remote server's token comes from. It goes only to the
+/// origin of the server's `url`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpSecretSection {
+    /// The host environment variable (or `.env` entry) holding the token.
+    pub env: String,
+    /// The header that carries it (default `authorization`).
+    pub header: Option<String>,
+    /// Put before the token (default `Bearer ` for `authorization`, else nothing).
+    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

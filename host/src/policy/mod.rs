@@ -25,7 +25,8 @@ pub use hosts::{HostPattern, HostPatternError, Origin, OriginError};
 pub use limits::*;
 pub use mcp::{
     DEFAULT_MCP_CALL_TIMEOUT, DEFAULT_MCP_MEMORY_BYTES, DEFAULT_MCP_RESULT_BYTES,
-    DEFAULT_MCP_STARTUP, McpServerPolicy,
+    DEFAULT_MCP_STARTUP, LocalMcpServer, McpCredential, McpServerPolicy, McpTransport,
+    RemoteMcpServer,
 };
 pub use redact::Redactor;
 use sections::{apply_content_limits, apply_limits, positive, resolve_host_limits, secret_request};
@@ -214,7 +215,7 @@ impl Policy {
             policy.for_plugin(name)?;
         }
         for name in policy.mcp.keys() {
-            policy.mcp_server(name)?;
+            policy.mcp_section(name)?;
         }
         Ok(policy)
     }
@@ -222,6 +223,27 @@ impl Policy {
     /// The grants of MCP server `name` (`[mcp.NAME]`); a server the policy does not name
     /// is refused: only the user starts programs or reaches servers.
     pub fn mcp_server(&self, name: &str) -> Result<McpServerPolicy, PolicyError> {
+        self.mcp_server_with(name, &credentials::SecretSources::standard())
+    }
+
+    /// [`Policy::mcp_server`] with the token (of a remote server) read from `sources`.
+    pub fn mcp_server_with(
+        &self,
+        name: &str,
+        sources: &credentials::SecretSources,
+    ) -> Result<McpServerPolicy, PolicyError> {
+        let mut server = self.mcp_section(name)?;
+        server
+            .grant_credential(sources)
+            .map_err(|message| PolicyError::InvalidMcp {
+                server: name.to_string(),
+                message,
+            })?;
+        Ok(server)
+    }
+
+    /// `[mcp.NAME]` resolved, without reading a remote server's token.
+    fn mcp_section(&self, name: &str) -> Result<McpServerPolicy, PolicyError> {
         let Some(section) = self.mcp.get(name) else {
             let known: Vec<&str> = self.mcp.keys().map(String::as_str).collect();
             let file = self

@@ -13,6 +13,7 @@ mod conversation;
 mod faults;
 mod interrupt;
 mod listing;
+mod mcp_remote;
 mod mcp_tools;
 mod quirks;
 mod session;
